@@ -1,0 +1,57 @@
+"""The one typed settings object.
+
+Configuration flows one way: environment (``AKHBAR_*``) and CLI options build an
+:class:`AkhbarSettings`; the stages receive the part they need as arguments. Nothing deeper in
+the code reads the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CleanerSettings(BaseModel):
+    """Options of the extraction stage."""
+
+    min_text_chars: int = Field(default=250, ge=0, description="shorter texts are rejected")
+    favor_precision: bool = True
+    include_tables: bool = True
+
+
+class DedupSettings(BaseModel):
+    """Parameters of near-duplicate detection (defaults measured, see docs/dedup.md)."""
+
+    shingle_size: int = Field(default=3, ge=1, le=10, description="words per shingle")
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations")
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0, description="LSH Jaccard threshold")
+    verify_jaccard: float = Field(
+        default=0.6, gt=0.0, le=1.0, description="estimated Jaccard needed for a near verdict"
+    )
+    seed: int = 1
+
+
+class CrawlSettings(BaseModel):
+    """Crawler-wide options (per-source politeness lives in the seeds files)."""
+
+    user_agent: str = "akhbar/0.1 (+https://github.com/akhbar-news/akhbar)"
+    download_timeout: float = Field(default=30.0, gt=0)
+    retry_times: int = Field(default=2, ge=0)
+    batch_size: int = Field(default=50, ge=1, description="pages written per transaction")
+
+
+class AkhbarSettings(BaseSettings):
+    """Everything akhbar can be told, from the environment or the CLI."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AKHBAR_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///akhbar.db"
+    seeds_dir: Path = Path("seeds")
+    log_level: str = "INFO"
+    cleaner: CleanerSettings = Field(default_factory=CleanerSettings)
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
