@@ -54,3 +54,26 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+class SchemaOutdated(RuntimeError):
+    """The database has an older schema than this akhbar: run ``akhbar db upgrade``."""
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the schema in an empty database; refuse to write into an outdated one."""
+    from sqlalchemy import inspect
+
+    current = current_revision(engine)
+    if current is None:
+        if inspect(engine).get_table_names():
+            raise SchemaOutdated(
+                "database has tables but no Alembic revision; is this an akhbar database?"
+            )
+        upgrade(engine)
+        return
+    head = head_revision()
+    if current != head:
+        raise SchemaOutdated(
+            f"database schema is at {current}, this akhbar needs {head}: run `akhbar db upgrade`"
+        )

@@ -1,0 +1,81 @@
+"""Bookkeeping of one source's run: feeds pages to the Ingestor, beats the heartbeat,
+and closes the ``crawl_runs`` row with its counters and status."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from akhbar.pipeline import Ingestor
+from akhbar.records import FetchedPage
+from akhbar.storage import Repository, RunCounters
+
+log = logging.getLogger(__name__)
+
+# scrapy's finish reasons → crawl_runs.status
+_STATUS_BY_REASON = {"finished": "ok", "shutdown": "interrupted", "cancelled": "interrupted"}
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What one run did, for the CLI's summary table."""
+
+    source: str
+    run_id: int
+    status: str = "running"
+    counters: RunCounters = field(default_factory=RunCounters)
+    skipped_known: int = 0
+    skipped_budget: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class SourceRun:
+    """Connects a running spider to the plain pipeline and to its ``crawl_runs`` row."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        ingestor: Ingestor,
+        run_id: int,
+        heartbeat_every: float = 15.0,
+    ) -> None:
+        self.repo = repo
+        self.ingestor = ingestor
+        self.summary = RunSummary(source=ingestor.source.name, run_id=run_id)
+        self.heartbeat_every = heartbeat_every
+        self._next_beat = time.monotonic() + heartbeat_every
+
+    def on_page(self, page: FetchedPage) -> None:
+        self.ingestor.ingest(page)
+        if time.monotonic() >= self._next_beat:
+            self.ingestor.flush()  # SQLite has one writer: commit before touching crawl_runs
+            self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
+            self._next_beat = time.monotonic() + self.heartbeat_every
+
+    def finish(
+        self, reason: str, skipped_known: int, skipped_budget: int, notes: list[str]
+    ) -> RunSummary:
+        counters = self.ingestor.close()
+        status = _STATUS_BY_REASON.get(reason, "failed")
+        if skipped_budget:
+            notes = [*notes, f"{skipped_budget} URLs left for the next run (max_pages_per_run)"]
+        error = None if reason == "finished" and not notes else "; ".join([reason, *notes])[:4000]
+        self.repo.finish_run(self.summary.run_id, status, counters, error)
+        self.summary.status = status
+        self.summary.counters = counters
+        self.summary.skipped_known = skipped_known
+        self.summary.skipped_budget = skipped_budget
+        self.summary.notes = notes
+        log.info(
+            "%s run %d %s: fetched=%d new=%d duplicate=%d rejected=%d failed=%d",
+            self.summary.source,
+            self.summary.run_id,
+            status,
+            counters.fetched,
+            counters.new,
+            counters.duplicate,
+            counters.rejected,
+            counters.failed,
+        )
+        return self.summary

@@ -1,0 +1,176 @@
+"""One generic spider, driven by a source's seeds config.
+
+Discovery: feeds, sitemaps (indexes followed) and start pages; a discovered URL becomes an
+article request when it matches the source's allow/deny rules, was not fetched before with a
+final outcome, and the run's page budget is not spent. Each article response (whatever its
+status) is handed on as a plain :class:`FetchedPage`; the spider does no extraction itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from akhbar.crawler.discovery import DiscoveryError, feed_links, parse_sitemap
+from akhbar.records import FetchedPage
+from akhbar.seeds import SourceConfig
+from akhbar.urls import normalize_url
+
+log = logging.getLogger(__name__)
+
+ARTICLE_META = "akhbar_article"
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawls one news source; one instance per source per run."""
+
+    name = "news"
+
+    def __init__(
+        self,
+        source: SourceConfig,
+        known_url: Callable[[str], bool],
+        run: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=source.name, **kwargs)
+        self.source = source
+        self.known_url = known_url
+        self.run = run  # the SourceRun the item pipeline reports to
+        self.scheduled: set[str] = set()
+        self.skipped_known = 0
+        self.skipped_budget = 0
+        self.discovery_problems: list[str] = []
+        self._links = LinkExtractor()
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.source.feeds:
+            yield self._discovery_request(url, self.parse_feed)
+        for url in self.source.sitemaps:
+            yield self._discovery_request(url, self.parse_sitemap)
+        for url in self.source.start_urls:
+            yield self._discovery_request(url, self.parse_start_page)
+
+    def _discovery_request(self, url: str, callback: Callable[..., Any]) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=callback, errback=self.discovery_failed, priority=10, dont_filter=True
+        )
+
+    # -- discovery ----------------------------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            links = feed_links(response.body)
+        except DiscoveryError as exc:
+            self._problem(f"feed {response.url}: {exc}")
+            return
+        log.info("%s feed %s: %d links", self.source.name, response.url, len(links))
+        for link in links:
+            yield from self._article_request(response.urljoin(link))
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        max_size = int(self.settings.getint("DOWNLOAD_MAXSIZE")) or 50 * 1024 * 1024
+        try:
+            doc = parse_sitemap(response.body, max_size=max_size)
+        except DiscoveryError as exc:
+            self._problem(f"sitemap {response.url}: {exc}")
+            return
+        log.info(
+            "%s sitemap%s %s: %d entries",
+            self.source.name,
+            " index" if doc.is_index else "",
+            response.url,
+            len(doc.entries),
+        )
+        for entry in doc.entries:
+            url = response.urljoin(entry.loc)
+            if doc.is_index:
+                # scrapy's duplicate filter stops index loops
+                yield scrapy.Request(
+                    url, callback=self.parse_sitemap, errback=self.discovery_failed, priority=5
+                )
+            else:
+                yield from self._article_request(url)
+
+    def parse_start_page(self, response: Response) -> Iterator[scrapy.Request]:
+        if not hasattr(response, "text"):
+            self._problem(f"start page {response.url}: not a text response")
+            return
+        links = self._links.extract_links(response)
+        log.info("%s start page %s: %d links", self.source.name, response.url, len(links))
+        for link in links:
+            yield from self._article_request(link.url)
+
+    def _article_request(self, url: str) -> Iterator[scrapy.Request]:
+        url = normalize_url(url)
+        if url in self.scheduled or not self.source.is_article_url(url):
+            return
+        if self.known_url(url):
+            self.skipped_known += 1
+            return
+        if len(self.scheduled) >= self.source.max_pages_per_run:
+            if not self.skipped_budget:
+                log.warning(
+                    "%s: max_pages_per_run=%d reached, later URLs wait for the next run",
+                    self.source.name,
+                    self.source.max_pages_per_run,
+                )
+            self.skipped_budget += 1
+            return
+        self.scheduled.add(url)
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            meta={ARTICLE_META: True, "handle_httpstatus_all": True},
+        )
+
+    # -- articles -----------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        headers = {
+            key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+            for key, values in response.headers.items()
+        }
+        yield FetchedPage(
+            source=self.source.name,
+            url=response.request.url if response.request else response.url,
+            final_url=response.url,
+            status=response.status,
+            headers=headers,
+            body=response.body,
+            encoding=getattr(response, "encoding", None),
+            fetched_at=datetime.now(UTC),
+        )
+
+    def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
+        request = failure.request  # type: ignore[attr-defined]
+        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
+        if failure.check(scrapy.exceptions.IgnoreRequest):
+            # robots.txt or an offsite rule: not fetched, so nothing to record on a page row
+            log.info("%s skipped %s (%s)", self.source.name, request.url, error)
+            return
+        yield FetchedPage(
+            source=self.source.name,
+            url=request.url,
+            final_url=request.url,
+            status=0,
+            headers={},
+            body=b"",
+            encoding=None,
+            fetched_at=datetime.now(UTC),
+            error=error,
+        )
+
+    def discovery_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self._problem(f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def _problem(self, message: str) -> None:
+        log.warning("%s discovery: %s", self.source.name, message)
+        self.discovery_problems.append(message)

@@ -1,0 +1,13 @@
+"""Storage: SQLAlchemy models, engines, migrations and the repository (the only SQL code)."""
+
+from akhbar.storage.database import DatabaseURLError, make_engine
+from akhbar.storage.repository import IngestWriter, Repository, RunCounters, SourceStats
+
+__all__ = [
+    "DatabaseURLError",
+    "IngestWriter",
+    "Repository",
+    "RunCounters",
+    "SourceStats",
+    "make_engine",
+]
