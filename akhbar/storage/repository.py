@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -187,12 +187,12 @@ class Repository:
         """Per-source counts of pages, articles, duplicates, rejections, failures."""
         with self.sessions() as session:
             names = list(session.scalars(select(Source.name).order_by(Source.name)))
-            pages = dict(session.execute(select(Page.source, func.count()).group_by(Page.source)))
-            articles = dict(
-                session.execute(select(Article.source, func.count()).group_by(Article.source))
+            pages = _counts(session, select(Page.source, func.count()).group_by(Page.source))
+            articles = _counts(
+                session, select(Article.source, func.count()).group_by(Article.source)
             )
-            dupes = dict(
-                session.execute(select(Duplicate.source, func.count()).group_by(Duplicate.source))
+            dupes = _counts(
+                session, select(Duplicate.source, func.count()).group_by(Duplicate.source)
             )
             outcomes: dict[tuple[str, str], int] = {
                 (src, outcome): n
@@ -240,6 +240,10 @@ class Repository:
     def writer(self, batch_size: int = 50) -> IngestWriter:
         """One unit of work for a crawl process (share it: SQLite allows a single writer)."""
         return IngestWriter(self, batch_size)
+
+
+def _counts(session: Session, query: Select[str, int]) -> dict[str, int]:
+    return {key: int(n) for key, n in session.execute(query)}
 
 
 def _counter_values(counters: RunCounters) -> dict[str, int]:
