@@ -6,6 +6,7 @@ Every command is a few lines calling a documented function; failures print one c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -18,6 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from akhbar.errors import AkhbarError
 from akhbar.settings import AkhbarSettings
 
 console = Console()
@@ -29,7 +31,7 @@ class CLIError(click.ClickException):
     """A failure with a one-line explanation for the user."""
 
     def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:
@@ -47,7 +49,21 @@ class AkhbarGroup(click.Group):
         except Exception as exc:
             if ctx.meta.get("akhbar.debug"):
                 raise
-            raise CLIError(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise CLIError(_one_line(exc)) from exc
+
+
+def _one_line(exc: Exception) -> str:
+    """The user-facing line for an exception (details stay for --debug)."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, AkhbarError):
+        message = str(exc)
+    elif isinstance(exc, OperationalError):
+        message = f"database error: {exc.orig}"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    lines = [line for line in message.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _settings(ctx: click.Context) -> AkhbarSettings:
@@ -343,6 +359,94 @@ def print_stats(rows: list[Any]) -> None:
         table.add_row(r.source, *map(str, values), last, reasons)
     table.add_row("[bold]total[/]", *(f"[bold]{t}[/]" for t in totals), "", "")
     console.print(table)
+
+
+# -- local news web and demo -----------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--seeds-out",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write a seeds file per local site into DIR.",
+)
+def localweb(seeds_out: Path | None) -> None:
+    """Serve the bundled local Arabic news web on loopback until Ctrl-C."""
+    import signal
+    import threading
+
+    from akhbar.localweb import LocalNewsWeb
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalNewsWeb() as web:
+        if seeds_out:
+            seeds_out.mkdir(parents=True, exist_ok=True)
+            web.write_seeds(seeds_out)
+            console.print(f"seeds written to {seeds_out}")
+        for site in web.sites:
+            console.print(f"{site.name:<16} {site.base_url}  {site.title}")
+        console.print("serving; Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+@cli.command()
+@click.option("--fresh", is_flag=True, help="Delete the (SQLite) demo database first.")
+@click.pass_context
+def demo(ctx: click.Context, fresh: bool) -> None:
+    """Serve the local news web, crawl it into the database, print a summary."""
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    from akhbar.crawler.process import run_crawl
+    from akhbar.localweb import LocalNewsWeb
+    from akhbar.seeds import load_seeds
+    from akhbar.storage import Repository, make_engine
+
+    settings = _settings(ctx)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        db_path = Path(url.database)
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    elif fresh:
+        fail("--fresh only deletes SQLite databases; use an empty PostgreSQL database instead")
+    with LocalNewsWeb() as web, tempfile.TemporaryDirectory(prefix="akhbar-demo-") as tmp:
+        web.write_seeds(Path(tmp))
+        console.print("[bold]local news web[/]")
+        for site in web.sites:
+            console.print(f"  {site.name:<14} {site.base_url}  {site.title}")
+        loaded = load_seeds(Path(tmp))
+        if loaded.errors:
+            fail(f"demo seeds invalid: {loaded.errors[0]}")
+        console.print(f"[bold]crawling into[/] {url.render_as_string(hide_password=True)}")
+        run_crawl(settings.model_copy(update={"seeds_dir": Path(tmp)}), loaded.sources)
+        truth = web.truth
+    rows = Repository(make_engine(settings.database_url)).stats()
+    print_stats(rows)
+    got = {
+        "articles": sum(r.articles for r in rows),
+        "duplicates": sum(r.duplicates for r in rows),
+        "rejected": sum(r.rejected for r in rows),
+        "failed": sum(r.failed for r in rows),
+    }
+    expected = {
+        "articles": truth.expected_article_count,
+        "duplicates": truth.expected_duplicate_count,
+        "rejected": len(truth.rejected),
+        "failed": len(truth.failed),
+    }
+    table = Table("known truth of the local web", "expected", "stored", "")
+    for key, want in expected.items():
+        ok = got[key] == want
+        table.add_row(key, str(want), str(got[key]), "[green]✓[/]" if ok else "[red]✗[/]")
+    console.print(table)
+    if got != expected:
+        fail("the demo database does not match the local web's known truth")
+    console.print(f"[green]demo database:[/] {url.render_as_string(hide_password=True)}")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -50,9 +51,7 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(postgres_server_url).set(database=name).render_as_string(
-            hide_password=False
-        )
+        yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -71,3 +70,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'akhbar.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(scope="session")
+def local_web() -> Iterator[Any]:
+    """The local Arabic news web, served on loopback for the whole test session."""
+    from akhbar.localweb import LocalNewsWeb
+
+    with LocalNewsWeb() as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
+def local_seeds(local_web: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeds directory pointing at the running local web."""
+    directory = tmp_path_factory.mktemp("seeds")
+    local_web.write_seeds(directory)
+    return directory

@@ -37,8 +37,9 @@ class DiscoveryError(ValueError):
 def feed_links(body: bytes) -> list[str]:
     """The entry links of an RSS or Atom feed, in feed order."""
     parsed = feedparser.parse(body)
-    if parsed.bozo and not parsed.entries:
-        raise DiscoveryError(f"unreadable feed: {parsed.get('bozo_exception')!s}")
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        problem = parsed.get("bozo_exception") or "no RSS or Atom root element"
+        raise DiscoveryError(f"not a feed: {problem!s}")
     links: list[str] = []
     for entry in parsed.entries:
         link = entry.get("link")

@@ -8,8 +8,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from akhbar.errors import AkhbarError
 
-class DatabaseURLError(ValueError):
+
+class DatabaseURLError(AkhbarError, ValueError):
     """The database URL cannot be used (bad syntax or unsupported backend)."""
 
 

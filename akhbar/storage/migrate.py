@@ -10,10 +10,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from akhbar.errors import AkhbarError
+
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class MigrationsNotFound(RuntimeError):
+class MigrationsNotFound(AkhbarError, RuntimeError):
     """akhbar runs from an install that does not carry the ``alembic/`` directory."""
 
 
@@ -56,7 +58,7 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-class SchemaOutdated(RuntimeError):
+class SchemaOutdated(AkhbarError, RuntimeError):
     """The database has an older schema than this akhbar: run ``akhbar db upgrade``."""
 
 
