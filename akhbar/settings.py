@@ -26,11 +26,29 @@ class DedupSettings(BaseModel):
 
     shingle_size: int = Field(default=3, ge=1, le=10, description="words per shingle")
     num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations")
-    threshold: float = Field(default=0.5, gt=0.0, lt=1.0, description="LSH Jaccard threshold")
+    threshold: float = Field(
+        default=0.3,
+        gt=0.0,
+        lt=1.0,
+        description="LSH Jaccard threshold: pairs below it are never near copies (candidate "
+        "filter, kept well below verify_jaccard so edited and truncated copies are found)",
+    )
     verify_jaccard: float = Field(
         default=0.6, gt=0.0, le=1.0, description="estimated Jaccard needed for a near verdict"
     )
-    seed: int = 1
+    containment_threshold: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="estimated share of the shorter text found in the longer one that makes a "
+        "candidate a near copy (truncated republication)",
+    )
+    min_words_for_near: int = Field(
+        default=40, ge=1, description="texts with fewer normalised words are only exact copies"
+    )
+    seed: int = Field(
+        default=1, ge=0, lt=2**32, description="MinHash permutation seed (stored signatures)"
+    )
 
 
 class CrawlSettings(BaseModel):
