@@ -1,0 +1,140 @@
+"""The cleaner's entry point: one page (bytes or text) → :class:`Article` or :class:`Rejection`.
+
+Steps: sniff and decode → parse → read metadata and the page's link texts → remove chrome
+(precleaning) → trafilatura on the cleaned tree → render blocks → reject listings → drop chrome
+lines (postcleaning) → language and length checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from copy import deepcopy
+
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.utils import load_html
+
+from akhbar.cleaner.decode import decode_html, not_html_reason
+from akhbar.cleaner.language import detect_language
+from akhbar.cleaner.metadata import read_metadata
+from akhbar.cleaner.pagetype import listing_reason, teaser_count
+from akhbar.cleaner.postcleaning import LinkTexts, join_blocks, postclean
+from akhbar.cleaner.precleaning import preclean
+from akhbar.cleaner.render import Block, render_blocks
+from akhbar.records import Article, Rejection, RejectReason
+from akhbar.settings import CleanerSettings
+
+__all__ = ["extract"]
+
+log = logging.getLogger(__name__)
+
+_MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
+
+
+def extract(
+    html: bytes | str,
+    url: str,
+    *,
+    encoding: str | None = None,
+    settings: CleanerSettings | None = None,
+    languages: Sequence[str] = (),
+) -> Article | Rejection:
+    """Clean one fetched page into an article, or say why it is not one. Never raises."""
+    try:
+        return _extract(html, url, encoding, settings or CleanerSettings(), languages)
+    except Exception as exc:  # the contract: bad input is a rejection, not a crash
+        log.debug("cleaner failed on %s", url, exc_info=True)
+        return Rejection(RejectReason.PARSE_ERROR, f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _trafilatura_blocks(root: HtmlElement, url: str, settings: CleanerSettings) -> list[Block]:
+    document = bare_extraction(
+        root,
+        url=url,
+        favor_precision=settings.favor_precision,
+        include_comments=False,
+        include_tables=settings.include_tables,
+        with_metadata=False,
+        output_format="python",
+    )
+    body = getattr(document, "body", None)
+    return render_blocks(body) if body is not None else []
+
+
+def _accepted(language: str | None, languages: Sequence[str]) -> bool:
+    if not languages or language is None:
+        return True
+    wanted = {lang.strip().lower().replace("_", "-").split("-")[0] for lang in languages}
+    return language in wanted
+
+
+def _extract(
+    html: bytes | str,
+    url: str,
+    encoding: str | None,
+    settings: CleanerSettings,
+    languages: Sequence[str],
+) -> Article | Rejection:
+    if isinstance(html, bytes):
+        if not html.strip():
+            return Rejection(RejectReason.EMPTY, "empty body")
+        binary = not_html_reason(html)
+        if binary is not None:
+            return Rejection(RejectReason.NOT_HTML, binary)
+        text = decode_html(html, encoding)
+    elif isinstance(html, str):
+        text = html
+    else:
+        return Rejection(RejectReason.PARSE_ERROR, f"unsupported input {type(html).__name__}")
+    if not text.strip():
+        return Rejection(RejectReason.EMPTY, "empty body")
+    if not _MARKUP.search(text[:4096]):
+        return Rejection(RejectReason.NOT_HTML, "no markup")
+    if "\x00" in text[:4096]:
+        text = text.replace("\x00", "")
+
+    root = load_html(text)
+    if root is None:
+        return Rejection(RejectReason.PARSE_ERROR, "lxml could not build a tree")
+
+    md = read_metadata(root, url)
+    links = LinkTexts(root)
+    teasers = teaser_count(root)
+    backup = deepcopy(root)
+    blocks = _trafilatura_blocks(preclean(root), url, settings)
+    if not blocks:  # precleaning took too much: let trafilatura judge the whole page
+        blocks = _trafilatura_blocks(backup, url, settings)
+
+    reason = listing_reason(md, teasers, blocks, links)
+    if reason is not None:
+        return Rejection(RejectReason.NOT_ARTICLE, reason)
+    if not blocks:
+        return Rejection(RejectReason.EMPTY, "no main text found")
+
+    body = join_blocks(postclean(blocks, title=md.title, links=links))
+    if not body:
+        return Rejection(RejectReason.EMPTY, "only chrome found")
+    language = detect_language(backup, body)
+    if not _accepted(language, languages):
+        return Rejection(RejectReason.WRONG_LANGUAGE, f"{language} not in {', '.join(languages)}")
+    if len(body) < settings.min_text_chars:
+        return Rejection(
+            RejectReason.TOO_SHORT, f"{len(body)} characters < {settings.min_text_chars}"
+        )
+    return Article(
+        url=url,
+        canonical_url=md.canonical_url,
+        title=md.title,
+        text=body,
+        language=language,
+        authors=md.authors,
+        published_at=md.published_at,
+        modified_at=md.modified_at,
+        sitename=md.sitename,
+        categories=md.categories,
+        tags=md.tags,
+        description=md.description,
+        image_url=md.image_url,
+    )

@@ -1,0 +1,143 @@
+"""Line-level cleaning of the extracted text, and assembly of the final string.
+
+Drops what survives trafilatura although it is chrome: ``View on …`` embeds, share-button
+text, leftover teaser headings, truncated teaser headlines (ending in ``…``) that are links on
+the page, and a first line repeating the title. Sub-headings and the article's own lists (a
+sources list whose lines start with ``-`` and are not links) are never touched.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+
+from lxml.html import HtmlElement
+
+from akhbar.cleaner.arabic_dates import normalize_arabic
+from akhbar.cleaner.precleaning import is_teaser_heading
+from akhbar.cleaner.render import Block
+
+__all__ = ["LinkTexts", "join_blocks", "postclean"]
+
+_VIEW_ON = re.compile(r"^\s*(?:view|read|see|watch)\s+(?:on|at|it on)\s+\S+\s*$", re.I)
+_SHARE_WORDS = frozenset(
+    {
+        "share",
+        "shares",
+        "tweet",
+        "email",
+        "print",
+        "copy",
+        "link",
+        "facebook",
+        "twitter",
+        "x",
+        "whatsapp",
+        "telegram",
+        "linkedin",
+        "pinterest",
+        "reddit",
+        "messenger",
+        "شارك",
+        "مشاركة",
+        "شارك الخبر",
+        "انشر",
+        "طباعة",
+        "نسخ",
+        "الرابط",
+        "نسخ الرابط",
+        "فيسبوك",
+        "فيس",
+        "بوك",
+        "تويتر",
+        "واتساب",
+        "واتس",
+        "اب",
+        "تيليجرام",
+        "تلغرام",
+        "لينكدإن",
+        "لينكد",
+        "ان",
+        "بريد",
+        "البريد",
+        "الإلكتروني",
+        "عبر",
+        "على",
+        "via",
+        "on",
+    }
+)
+_ELLIPSIS = re.compile(r"\s*(?:…|\.{3})\s*$")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _key(text: str) -> str:
+    return _NON_WORD.sub(" ", normalize_arabic(text).casefold()).strip()
+
+
+class LinkTexts:
+    """The texts of the page's links, for recognising teaser lines in the output."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        keys: set[str] = set()
+        for a in root.iter("a"):
+            for text in (a.text_content(), a.get("title") or ""):
+                key = _key(text)
+                if len(key) >= 12:
+                    keys.add(key)
+        self.keys = keys
+        self._sorted = sorted(keys)
+
+    def is_link(self, line: str) -> bool:
+        """True if the line is the text of a link (possibly truncated with an ellipsis)."""
+        key = _key(_ELLIPSIS.sub("", line))
+        if len(key) < 12:
+            return False
+        if key in self.keys:
+            return True
+        if not _ELLIPSIS.search(line):
+            return False
+        # truncated: some link text starts with the line
+        i = bisect.bisect_left(self._sorted, key)
+        return i < len(self._sorted) and self._sorted[i].startswith(key)
+
+
+def _is_share_text(line: str) -> bool:
+    words = _NON_WORD.sub(" ", line.casefold()).split()
+    return bool(words) and len(words) <= 8 and all(w in _SHARE_WORDS for w in words)
+
+
+def _is_chrome_line(line: str, links: LinkTexts) -> bool:
+    if _VIEW_ON.match(line) or _is_share_text(line) or is_teaser_heading(line):
+        return True
+    return bool(_ELLIPSIS.search(line)) and links.is_link(line)
+
+
+def _same(a: str, b: str) -> bool:
+    return bool(a) and _key(a) == _key(b)
+
+
+def postclean(blocks: Iterable[Block], *, title: str, links: LinkTexts) -> list[Block]:
+    """Blocks without chrome lines; the title is not repeated as the first line."""
+    cleaned: list[Block] = []
+    for block in blocks:
+        lines = [line for line in block.lines if line.strip() and not _is_chrome_line(line, links)]
+        if lines:
+            cleaned.append(Block(block.kind, lines))
+    # the headline repeated as the first line(s) of the body
+    while cleaned and title and _same(cleaned[0].lines[0], title):
+        first = cleaned[0]
+        if len(first.lines) > 1:
+            cleaned[0] = Block(first.kind, first.lines[1:])
+        else:
+            cleaned.pop(0)
+    # a trailing teaser heading whose teasers were removed leaves nothing; drop trailing heads
+    while cleaned and cleaned[-1].kind == "head" and is_teaser_heading(cleaned[-1].lines[0]):
+        cleaned.pop()
+    return cleaned
+
+
+def join_blocks(blocks: Iterable[Block]) -> str:
+    """Blocks separated by one blank line; lines of a block (list items) by a newline."""
+    return "\n\n".join("\n".join(b.lines) for b in blocks if b.lines).strip()

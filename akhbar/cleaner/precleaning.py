@@ -1,0 +1,252 @@
+"""Remove site chrome from the parsed page before trafilatura sees it.
+
+Only markup-level evidence is used, so the rules carry over from one site to the next:
+semantic chrome elements (``nav``, ``aside``, ``footer``), class/id/aria hints (breadcrumb,
+share, related, most-read ...), blocks introduced by a known teaser heading (``قد يهمك أيضا``,
+``أخبار ذات صلة`` ...) together with the teasers that follow it, and link-dense blocks.
+An element holding most of the page's paragraph text is never removed, whatever its classes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml.html import HtmlElement
+
+from akhbar.cleaner.arabic_dates import normalize_arabic
+
+__all__ = ["TEASER_HEADINGS", "is_teaser_heading", "preclean"]
+
+TEASER_HEADINGS: tuple[str, ...] = (
+    "قد يهمك أيضا",
+    "قد يهمك ايضا",
+    "قد يعجبك أيضا",
+    "اقرأ أيضا",
+    "اقرأ أيضاً",
+    "إقرأ أيضا",
+    "اقرأ المزيد",
+    "أخبار ذات صلة",
+    "أخبار متعلقة",
+    "مواضيع ذات صلة",
+    "مقالات ذات صلة",
+    "موضوعات ذات صلة",
+    "اخر الاخبار",
+    "آخر الأخبار",
+    "أحدث الأخبار",
+    "الأكثر قراءة",
+    "الأكثر مشاهدة",
+    "الأكثر تداولا",
+    "الأخبار الأكثر قراءة",
+    "الأكثر قراءة اليوم",
+    "شاهد أيضا",
+    "شاهد أيضاً",
+    "المزيد من الأخبار",
+    "تابعنا على",
+    "Related",
+    "Related articles",
+    "Related stories",
+    "Related news",
+    "Read more",
+    "Read also",
+    "See also",
+    "More stories",
+    "More from",
+    "Most read",
+    "Most popular",
+    "Latest news",
+    "You may also like",
+    "Recommended",
+)
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _key(text: str) -> str:
+    """Comparison key for headings: letters only, Arabic spelling variants folded."""
+    return _NON_WORD.sub(" ", normalize_arabic(text).casefold()).strip()
+
+
+_TEASER_KEYS = frozenset(_key(h) for h in TEASER_HEADINGS)
+
+
+def is_teaser_heading(text: str) -> bool:
+    """True if ``text`` is the heading of a teaser block (``اقرأ أيضاً:``, ``Related``...)."""
+    return _key(text) in _TEASER_KEYS if len(text) < 60 else False
+
+
+_CHROME_TAGS = ("nav", "aside", "footer", "form", "button", "dialog", "noscript", "template")
+_CHROME_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner", "search"})
+_HINT = re.compile(
+    r"(?:^|[-_\s])(?:"
+    r"breadcrumbs?|crumbs?|share|sharing|sharer|share-?buttons?|social|socials|newsletter|"
+    r"subscribe|subscription|cookies?|consent|gdpr|comments?|disqus|author-?(?:box|bio|info)|"
+    r"about-?author|tags|tag-?list|tagcloud|post-?tags|news-?tags|article-?tags|keywords|"
+    r"related|related-?(?:posts|news|articles)|also-?read|read-?also|read-?more|more-?news|"
+    r"most-?read|mostread|most-?viewed|most-?popular|popular|trending|latest|latest-?news|"
+    r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|widget|ad|ads|adv|advert|advertisement|"
+    r"promo|sponsored|pagination|pager|follow-?us"
+    r")(?:$|[-_\s])",
+    re.I,
+)
+_PROTECTED_HINT = re.compile(r"(?:^|[-_\s])(?:article-?body|post-?content|entry-?content)", re.I)
+
+
+def _text(el: HtmlElement) -> str:
+    return " ".join((el.text_content() or "").split())
+
+
+def _link_text_len(el: HtmlElement) -> int:
+    return sum(len(_text(a)) for a in el.iter("a"))
+
+
+def _attrs(el: HtmlElement) -> str:
+    return " ".join(
+        v for v in (el.get("class"), el.get("id"), el.get("aria-label"), el.get("itemtype")) if v
+    )
+
+
+class _Guard:
+    """Knows how much paragraph text each element holds, to protect the article container."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.total = sum(len(_text(p)) for p in root.iter("p")) or 1
+        self.headline = next((h for h in root.iter("h1") if len(_text(h)) >= 10), None)
+
+    def holds_article(self, el: HtmlElement) -> bool:
+        if el.tag in ("html", "body", "main", "article"):
+            return True
+        if self.headline is not None and (
+            el is self.headline or el in self.headline.iterancestors()
+        ):
+            return True
+        own = sum(len(_text(p)) for p in el.iter("p"))
+        return own > 600 and own > 0.4 * self.total
+
+
+def _drop(elements: Iterable[HtmlElement]) -> None:
+    for el in list(elements):
+        parent = el.getparent()
+        if parent is None:
+            continue
+        # keep the tail text (it belongs to the parent), drop the element
+        if el.tail and el.tail.strip():
+            prev = el.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+
+
+def _is_chrome_by_markup(el: HtmlElement) -> bool:
+    if el.tag in _CHROME_TAGS:
+        return True
+    role = (el.get("role") or "").lower()
+    if role in _CHROME_ROLES:
+        return True
+    if el.tag == "header":  # the page header, not an article's own <header> with its headline
+        return not any(a.tag in ("article", "main") for a in el.iterancestors()) and not any(
+            True for _ in el.iter("h1")
+        )
+    attrs = _attrs(el)
+    if not attrs or _PROTECTED_HINT.search(attrs):
+        return False
+    return bool(_HINT.search(attrs)) or "breadcrumb" in attrs.lower()
+
+
+def _remove_markup_chrome(root: HtmlElement, guard: _Guard) -> None:
+    doomed: list[HtmlElement] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.tag in ("html", "head", "body"):
+            continue
+        if any(el in d.iterancestors() for d in doomed[-3:]):
+            continue
+        if _is_chrome_by_markup(el) and not guard.holds_article(el):
+            doomed.append(el)
+    _drop(doomed)
+
+
+def _heading_block(el: HtmlElement) -> HtmlElement:
+    """Climb from the matched element to the largest ancestor holding only the heading text."""
+    text = _text(el)
+    while True:
+        parent = el.getparent()
+        if parent is None or parent.tag in ("body", "article", "main") or _text(parent) != text:
+            return el
+        el = parent
+
+
+def _linkish(el: HtmlElement) -> bool:
+    """A sibling that continues a teaser block: empty, mostly links, or a list of teasers."""
+    text = _text(el)
+    if not text:
+        return True  # spacer paragraphs, ad slots, thumbnails
+    if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and not is_teaser_heading(text):
+        return False  # the next section's heading
+    links = _link_text_len(el)
+    if links >= 0.6 * len(text):
+        return True
+    # teaser lists whose links wrap only the thumbnail: several short items, each with a link
+    items = [c for c in el if isinstance(c.tag, str)]
+    return (
+        el.tag in ("ul", "ol", "div", "section")
+        and len(items) >= 2
+        and all(any(True for _ in c.iter("a")) for c in items)
+        and max(len(_text(c)) for c in items) < 200
+    )
+
+
+def _remove_teaser_blocks(root: HtmlElement, guard: _Guard) -> None:
+    starts: list[HtmlElement] = []
+    for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "p", "span", "div"):
+        text = _text(el)
+        if text and len(text) < 60 and is_teaser_heading(text):
+            starts.append(_heading_block(el))
+    doomed: list[HtmlElement] = []
+    for block in starts:
+        if block in doomed or guard.holds_article(block):
+            continue
+        doomed.append(block)
+        sibling = block.getnext()
+        while sibling is not None and _linkish(sibling):
+            if not guard.holds_article(sibling):
+                doomed.append(sibling)
+            sibling = sibling.getnext()
+        # a heading alone in its container: the container is the teaser box
+        parent = block.getparent()
+        if (
+            parent is not None
+            and parent.tag not in ("body", "article", "main")
+            and not guard.holds_article(parent)
+            and all(c in doomed or not isinstance(c.tag, str) for c in parent)
+        ):
+            doomed.append(parent)
+    _drop(d for d in doomed if d.getparent() is not None)
+
+
+def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
+    doomed: list[HtmlElement] = []
+    for el in root.iter("ul", "ol", "div", "section", "table", "p", "dl"):
+        if any(el in d.iterancestors() for d in doomed[-3:]):
+            continue
+        links = [a for a in el.iter("a") if _text(a)]
+        if len(links) < 3:
+            continue
+        text = _text(el)
+        linked = _link_text_len(el)
+        dense = linked >= 0.9 * len(text) or (
+            linked >= 0.7 * len(text) and len(text) - linked < 300
+        )
+        if text and dense and not guard.holds_article(el):
+            doomed.append(el)
+    _drop(doomed)
+
+
+def preclean(root: HtmlElement) -> HtmlElement:
+    """Remove chrome from ``root`` in place and return it."""
+    guard = _Guard(root)
+    _remove_markup_chrome(root, guard)
+    _remove_teaser_blocks(root, guard)
+    _remove_link_dense(root, guard)
+    return root

@@ -1,0 +1,263 @@
+"""The cleaner on Arabic news pages written for these tests (tests/fixtures/pages)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from akhbar.cleaner import extract
+from akhbar.records import Article, Rejection, RejectReason
+from akhbar.settings import CleanerSettings
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+PORTAL_URL = "https://www.maghrib-alyoum.example/news/politics/12345?utm_source=rss"
+AGENCY_URL = "https://archive.anbaa.example/ar/news/181bf0773d9a"
+
+LIST_HEADINGS = (
+    "أخبار ذات صلة",
+    "اخر الاخبار",
+    "فن وموسيقى",
+    "أخبار النجوم",
+    "رياضة",
+    "صحة وتغذية",
+    "الأخبار الأكثر قراءة",
+)
+SUBHEADINGS = ("رسالة من أمير قطر", "العراق والشيشان", "الغاز والاستثمارات", "تنويع الشراكات")
+
+
+def _page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def _article(html: bytes | str, url: str, **kwargs: object) -> Article:
+    result = extract(html, url, **kwargs)  # type: ignore[arg-type]
+    assert isinstance(result, Article), result
+    return result
+
+
+def _seed_teasers(seed: str) -> list[str]:
+    """The teaser headlines of seed page 003: the lines under each list heading."""
+    lines = seed.splitlines()
+    teasers: list[str] = []
+    start = lines.index("قد يهمك أيضا")
+    for line in lines[start + 1 :]:
+        line = line.strip()
+        if line and line not in LIST_HEADINGS and not line.startswith("View on"):
+            teasers.append(line.rstrip("…"))
+    return teasers
+
+
+@pytest.fixture(scope="module")
+def portal() -> Article:
+    return _article(_page("portal_article_chrome.html"), PORTAL_URL)
+
+
+@pytest.fixture(scope="module")
+def agency() -> Article:
+    return _article(_page("agency_article_subheadings.html"), AGENCY_URL)
+
+
+# -- (1) the portal page: article text without the chrome --------------------------------------
+
+
+def test_portal_keeps_first_and_last_paragraph(portal: Article) -> None:
+    assert "أكد الرئيس الروسي فلاديمير بوتين وأمير قطر الشيخ تميم بن حمد" in portal.text
+    assert portal.text.endswith("ثم كانت زيارة العمل التالية له في مارس 2022.")
+
+
+def test_portal_drops_all_chrome(portal: Article, shared_dir: Path) -> None:
+    seed = (shared_dir / "seed-pages" / "003_d3412222f1c9d057.txt").read_text(encoding="utf-8")
+    lines = {line.strip() for line in portal.text.splitlines()}
+    assert "الرئيسية" not in portal.text
+    assert "»" not in portal.text
+    assert "أخبار السياسة والسياسيين" not in portal.text
+    assert "View on" not in portal.text
+    assert "قد يهمك" not in portal.text
+    for heading in LIST_HEADINGS:
+        assert heading not in lines
+    teasers = _seed_teasers(seed)
+    assert len(teasers) >= 30
+    for teaser in teasers:
+        assert teaser not in portal.text
+    for chrome in ("فيسبوك", "واتساب", "النشرة البريدية", "جميع الحقوق محفوظة", "إعلان", "ملفات"):
+        assert chrome not in portal.text
+
+
+def test_portal_structure_and_metadata(portal: Article) -> None:
+    assert portal.title == "الرئيس الروسي فلاديمير بوتين"
+    assert not portal.text.startswith(portal.title)
+    assert "\n\n\n" not in portal.text
+    assert portal.published_at == datetime(2022, 10, 13, 13, 25, tzinfo=UTC)
+    assert portal.modified_at is not None and portal.modified_at.tzinfo is not None
+    assert portal.language == "ar"
+    assert portal.sitename == "المغرب اليوم"
+    assert portal.authors == ["سعيد الإدريسي"]
+    assert portal.categories == ["أخبار السياسة والسياسيين"]
+    assert portal.tags == ["بوتين", "قطر", "تميم بن حمد", "روسيا"]
+    assert portal.image_url == (
+        "https://www.maghrib-alyoum.example/uploads/2022/10/putin-tamim-astana.jpg"
+    )
+    assert portal.description and portal.description.startswith("أكد الرئيس الروسي")
+
+
+# -- (2) the agency page: sub-headings, sources list, Arabic date ------------------------------
+
+
+def test_agency_subheadings_on_their_own_lines(agency: Article) -> None:
+    lines = agency.text.splitlines()
+    for heading in SUBHEADINGS:
+        assert heading in lines
+        i = lines.index(heading)
+        assert lines[i - 1] == "" and lines[i + 1] == ""  # a paragraph of its own
+    assert "#" not in agency.text
+
+
+def test_agency_keeps_sources_list(agency: Article) -> None:
+    lines = agency.text.splitlines()
+    assert "مصادر الخبر:" in lines
+    sources = [line for line in lines if line.startswith("-")]
+    assert len(sources) == 6
+    assert "-PUTIN RECEIVES QATARI FM" in sources
+    assert agency.text.endswith("-بيان روسي قطري يؤيد تزامن تعليق العقوبات مع استئناف نزع الأسلحة")
+
+
+def test_agency_body_and_chrome(agency: Article) -> None:
+    assert agency.text.startswith("بوتين يبعث رسالة تهنئة إلى أمير قطر")  # standfirst, no title
+    assert "اقرأ أيضاً" not in agency.text
+    assert "قمة الدوحة الإسلامية تفتتح أعمالها" not in agency.text
+    assert "الأكثر قراءة" not in agency.text
+    assert "أوبك تبحث زيادة الإنتاج" not in agency.text
+    assert "جميع الحقوق محفوظة" not in agency.text
+
+
+def test_agency_metadata_with_arabic_date(agency: Article) -> None:
+    assert agency.title.startswith("بمناسبة ترؤسه القمة الإسلامية في الدوحة")
+    assert "أرشيف الأنباء" not in agency.title
+    assert agency.published_at == datetime(2000, 11, 12, tzinfo=UTC)
+    assert agency.authors == ["قسم الأرشيف"]
+    assert agency.language == "ar"
+    assert agency.canonical_url == AGENCY_URL
+
+
+# -- (3) listing pages ---------------------------------------------------------------------------
+
+
+def test_section_page_is_not_an_article() -> None:
+    result = extract(_page("section_listing.html"), "https://www.maghrib-alyoum.example/politics")
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.NOT_ARTICLE
+    assert result.detail
+
+
+def test_listing_without_structured_data_is_not_an_article() -> None:
+    html = _page("section_listing.html").decode("utf-8")
+    start = html.index('<script type="application/ld+json">')
+    html = html[:start] + html[html.index("</script>", start) + len("</script>") :]
+    result = extract(html, "https://www.maghrib-alyoum.example/politics")
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.NOT_ARTICLE
+
+
+# -- (4) rejections ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n\t ", ""])
+def test_empty_body(body: bytes | str) -> None:
+    result = extract(body, "https://x.example/a")
+    assert result == Rejection(RejectReason.EMPTY, "empty body")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDRxyz",
+        b"GIF89a\x01\x00\x01\x00\x80\x00\x00",
+        b"\x00\x01\x02\x03" * 500,
+    ],
+)
+def test_binary_is_not_html(body: bytes) -> None:
+    result = extract(body, "https://x.example/a")
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.NOT_HTML
+
+
+def test_short_page_is_too_short() -> None:
+    html = (
+        '<html lang="ar"><head><title>خبر قصير</title></head><body><article><h1>خبر قصير</h1>'
+        "<p>أعلنت الحكومة اليوم عن تعديل وزاري محدود يشمل ثلاث حقائب.</p>"
+        "<p>ومن المنتظر أن يؤدي الوزراء الجدد اليمين غدا.</p></article></body></html>"
+    ).encode()
+    result = extract(html, "https://x.example/short")
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.TOO_SHORT
+    relaxed = extract(html, "https://x.example/short", settings=CleanerSettings(min_text_chars=20))
+    assert isinstance(relaxed, Article)
+
+
+def test_wrong_language(portal: Article) -> None:
+    page = _page("portal_article_chrome.html")
+    result = extract(page, PORTAL_URL, languages=["en", "fr"])
+    assert isinstance(result, Rejection)
+    assert result.reason is RejectReason.WRONG_LANGUAGE
+    assert isinstance(extract(page, PORTAL_URL, languages=["ar"]), Article)
+    assert isinstance(extract(page, PORTAL_URL, languages=["ar-MA"]), Article)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "just some words, no markup at all",
+        b'{"json": true, "items": [1, 2, 3]}',
+        "<html><body></body></html>",
+        "<<<>>><!--",
+        b"<html>\xff\xfe\xfd garbage </p></div></html>",
+    ],
+)
+def test_bad_input_never_raises(body: bytes | str) -> None:
+    result = extract(body, "not a url")
+    assert isinstance(result, Rejection)
+
+
+# -- (5) canonical URL ---------------------------------------------------------------------------
+
+
+def test_canonical_is_resolved_and_stripped_of_tracking(portal: Article) -> None:
+    assert portal.canonical_url == "https://www.maghrib-alyoum.example/news/politics/12345"
+    assert portal.url == PORTAL_URL
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (
+            '<meta property="og:url" content="https://News.example/a/7?utm_campaign=x&id=7">',
+            "https://news.example/a/7?id=7",
+        ),
+        ('<link rel="canonical" href="https://news.example/">', "https://news.example/story/7"),
+        ("", "https://news.example/story/7"),
+    ],
+)
+def test_canonical_fallbacks(head: str, expected: str) -> None:
+    paragraphs = "".join(
+        "<p>" + f"الفقرة رقم {n} من نص الخبر، وهي مكتوبة لأغراض الاختبار فقط. " * 4 + "</p>"
+        for n in range(1, 4)
+    )
+    html = f'<html lang="ar"><head>{head}<title>خبر</title></head><body><article>'
+    html += f"<h1>عنوان الخبر</h1>{paragraphs}</article></body></html>"
+    result = _article(html, "https://news.example/story/7?utm_source=twitter&fbclid=abc")
+    assert result.canonical_url == expected
+
+
+def test_cleaner_does_not_import_crawler_or_storage_stacks() -> None:
+    code = (
+        "import sys, akhbar.cleaner; "
+        "heavy = {'scrapy', 'twisted', 'sqlalchemy'}; "
+        "print(','.join(sorted({m.split('.')[0] for m in sys.modules} & heavy)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
