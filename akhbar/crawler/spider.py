@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from scrapy.http import Response
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
@@ -99,7 +100,7 @@ class NewsSpider(scrapy.Spider):
                 yield from self._article_request(url)
 
     def parse_start_page(self, response: Response) -> Iterator[scrapy.Request]:
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             self._problem(f"start page {response.url}: not a text response")
             return
         links = self._links.extract_links(response)
@@ -150,8 +151,8 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
         request = failure.request  # type: ignore[attr-defined]
-        error = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
-        if failure.check(scrapy.exceptions.IgnoreRequest):
+        error = _describe(failure)[:500]
+        if isinstance(failure.value, IgnoreRequest):
             # robots.txt or an offsite rule: not fetched, so nothing to record on a page row
             log.info("%s skipped %s (%s)", self.source.name, request.url, error)
             return
@@ -169,8 +170,12 @@ class NewsSpider(scrapy.Spider):
 
     def discovery_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        self._problem(f"{request.url}: {failure.type.__name__}: {failure.getErrorMessage()}")
+        self._problem(f"{request.url}: {_describe(failure)}")
 
     def _problem(self, message: str) -> None:
         log.warning("%s discovery: %s", self.source.name, message)
         self.discovery_problems.append(message)
+
+
+def _describe(failure: Failure) -> str:
+    return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
