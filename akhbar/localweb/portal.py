@@ -1,0 +1,271 @@
+"""Site kind "portal": a classic Arabic news portal, markup modelled on the page of seed 003.
+
+Div soup with Bootstrap-like classes: top bar, header with menu, breadcrumb ``الرئيسية » …``,
+the article with an in-body ``قد يهمك أيضا`` block and a ``View on …`` line, then related,
+latest, per-section and most-read lists of truncated teaser headlines, and a footer.
+"""
+
+from __future__ import annotations
+
+from akhbar.localweb.content import SiteContent, Story
+from akhbar.localweb.markup import (
+    Page,
+    arabic_date,
+    attr,
+    collection_ld,
+    esc,
+    fill,
+    head,
+    html_page,
+    link_list,
+    news_article_ld,
+    teaser,
+)
+
+TEASER_WORDS = 7
+SIDEBAR_SECTIONS = ("sport", "health", "culture")
+
+
+class PortalSite:
+    """Renders every HTML page of one portal-kind site under ``base``."""
+
+    def __init__(self, site: SiteContent, base: str, chrome: set[str]) -> None:
+        self.site = site
+        self.base = base
+        self.chrome = chrome
+
+    # -- shared pieces --------------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def feed_link(self) -> str:
+        href = self.url("/rss.xml")
+        return f'<link rel="alternate" type="application/rss+xml" href="{href}">'
+
+    def image(self, story: Story) -> str:
+        return self.url(f"/uploads/{story.published:%Y/%m}/{story.key}.jpg")
+
+    def nav(self) -> str:
+        items = [("/", "الرئيسية")] + [(f"/section/{s.slug}", s.title) for s in self.site.sections]
+        return link_list(items, "menu")
+
+    def teasers(self, heading: str, stories: list[Story], css: str, *, record: bool) -> str:
+        """A titled list of truncated teaser headlines; article pages record them as chrome."""
+        if not stories:
+            return ""
+        shown = [teaser(s.headline, TEASER_WORDS) for s in stories]
+        if record:
+            if len(heading.split()) > 1:  # one-word headings ("رياضة") are ordinary words
+                self.chrome.add(heading)
+            self.chrome.update(shown)
+        items = link_list([(s.path, t) for s, t in zip(stories, shown, strict=True)], "teasers")
+        return f'<div class="block {css}"><h2 class="block-title">{esc(heading)}</h2>{items}</div>'
+
+    def sidebar(self, current: Story | None) -> str:
+        record = current is not None
+        others = [s for s in self.site.stories if current is None or s.key != current.key]
+        blocks = [self.teasers("اخر الاخبار", others[:4], "latest-news", record=record)]
+        for slug in SIDEBAR_SECTIONS:
+            in_section = [s for s in others if s.section == slug]
+            title = self.site.section(slug).title
+            blocks.append(self.teasers(title, in_section, f"section-{slug}", record=record))
+        # "most read": a fixed popularity order, not the date order
+        popular = sorted(others, key=lambda s: int(s.key) % 7)[:5]
+        blocks.append(self.teasers("الأخبار الأكثر قراءة", popular, "most-read", record=record))
+        return "\n".join(b for b in blocks if b)
+
+    def layout(self, *, head_html: str, main: str, body_class: str, current: Story | None) -> str:
+        site = self.site
+        self.chrome.add(site.copyright)
+        self.chrome.add(site.about)
+        today = max(s.published for s in site.stories)
+        return fill(
+            "portal_layout.html",
+            head=head_html,
+            body_class=body_class,
+            today=esc(arabic_date(today)),
+            site_title=attr(site.title),
+            tagline=esc(site.tagline),
+            nav=self.nav(),
+            main=main,
+            sidebar=self.sidebar(current),
+            about=esc(site.about),
+            footer_nav=link_list([(f"/section/{s.slug}", s.title) for s in site.sections]),
+            copyright=esc(site.copyright),
+        )
+
+    # -- pages ----------------------------------------------------------------------------
+    def article(self, story: Story) -> Page:
+        site = self.site
+        section = site.section(story.section)
+        breadcrumb = f"الرئيسية » {section.title}"
+        view_on = f"View on {site.domain}"
+        others = site.others(story)
+        index = site.stories.index(story)
+        interest = [others[index % len(others)], others[(index + 3) % len(others)]]
+        self.chrome.update({breadcrumb, view_on, "قد يهمك أيضا"})
+        self.chrome.update(s.headline for s in interest)
+        related = [s for s in others if s.section == story.section] + [
+            s for s in others if s.section != story.section
+        ]
+        published = story.published.isoformat()
+        ld = news_article_ld(
+            url=self.url(story.path),
+            headline=story.headline,
+            description=story.summary,
+            image=self.image(story),
+            published=published,
+            modified=story.modified.isoformat(),
+            author={"@type": "Person", "name": story.author},
+            section=section.title,
+            keywords=list(story.keywords),
+            publisher=site.title,
+        )
+        meta = (
+            f'<meta property="article:published_time" content="{published}">\n'
+            f'<meta property="article:section" content="{attr(section.title)}">\n'
+            f'<meta name="keywords" content="{attr(", ".join(story.keywords))}">\n'
+            + self.feed_link()
+        )
+        head_html = head(
+            title=f"{story.headline} - {site.title}",
+            description=story.summary,
+            canonical=self.url(story.path),
+            site_title=site.title,
+            og_type="article",
+            og_title=story.headline,
+            image=self.image(story),
+            ld=ld,
+            extra=meta,
+        )
+        main = fill(
+            "portal_article.html",
+            section_href=f"/section/{section.slug}",
+            section_title=esc(section.title),
+            key=story.key,
+            headline=esc(story.headline),
+            visible_date=esc(f"{arabic_date(story.published)} - {story.published:%H:%M}"),
+            author=esc(story.author),
+            print_href=story.print_path,
+            image=attr(self.image(story)),
+            image_alt=attr(story.headline),
+            caption=esc(story.image_caption),
+            dateline=esc(story.dateline),
+            paragraphs="\n".join(f"  <p>{esc(p)}</p>" for p in story.paragraphs),
+            may_interest="\n&nbsp;\n".join(
+                f'  <p><a href="{s.path}">{esc(s.headline)}</a></p>' for s in interest
+            ),
+            home=self.url("/"),
+            domain=esc(site.domain),
+            related="\n".join(
+                f'<div class="item"><a class="thumb" href="{s.path}"><img src="'
+                f'{attr(self.image(s))}" alt=""></a><h3 class="item-title"><a href="{s.path}">'
+                f"{esc(teaser(s.headline, TEASER_WORDS))}</a></h3></div>"
+                for s in related[:5]
+            ),
+        )
+        self.chrome.update(teaser(s.headline, TEASER_WORDS) for s in related[:5])
+        self.chrome.add("أخبار ذات صلة")
+        html = self.layout(head_html=head_html, main=main, body_class="article", current=story)
+        return html_page(html, modified=story.modified)
+
+    def print_version(self, story: Story) -> Page:
+        """The print page robots.txt forbids: the bare story, no chrome."""
+        body = "\n".join(f"<p>{esc(p)}</p>" for p in story.paragraphs)
+        html = (
+            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+            f'<title>{esc(story.headline)}</title><meta name="robots" content="noindex">'
+            f'<link rel="canonical" href="{self.url(story.path)}"></head>'
+            f'<body onload="window.print()"><h1>{esc(story.headline)}</h1>'
+            f"<p>{esc(story.dateline)}</p>\n{body}</body></html>"
+        )
+        return html_page(html)
+
+    def listing(self, path: str, title: str, stories: list[Story], intro: str) -> Page:
+        cards = "\n".join(
+            f'<div class="news-card"><a href="{s.path}"><img src="{attr(self.image(s))}" alt="">'
+            f'</a><h3><a href="{s.path}">{esc(s.headline)}</a></h3>'
+            f'<p class="summary">{esc(s.summary)}</p>'
+            f'<span class="date">{esc(arabic_date(s.published))}</span></div>'
+            for s in stories
+        )
+        main = (
+            f'<div class="breadcrumb"><a href="/">الرئيسية</a> » {esc(title)}</div>\n'
+            f'<h1 class="section-title">{esc(title)}</h1>\n<p class="section-intro">{esc(intro)}'
+            f'</p>\n<div class="news-list">{cards}</div>'
+        )
+        head_html = head(
+            title=f"{title} - {self.site.title}",
+            description=intro,
+            canonical=self.url(path),
+            site_title=self.site.title,
+            og_type="website",
+            og_title=title,
+            image=self.url("/assets/img/share.png"),
+            ld=collection_ld(self.url(path), title, [self.url(s.path) for s in stories]),
+        )
+        return html_page(
+            self.layout(head_html=head_html, main=main, body_class="section", current=None)
+        )
+
+    def home(self) -> Page:
+        site = self.site
+        featured = next((s for s in site.stories if s.seed), site.stories[0])
+        cards = [s for s in site.stories if s is not featured]
+        grid = "\n".join(
+            f'<div class="news-card"><h3><a href="{s.path}">{esc(s.headline)}</a></h3>'
+            f'<p class="summary">{esc(s.summary)}</p></div>'
+            for s in cards
+        )
+        main = (
+            f'<div class="featured"><a href="{featured.path}"><img src="'
+            f'{attr(self.image(featured))}" alt=""></a><h2><a href="{featured.path}">'
+            f"{esc(featured.headline)}</a></h2><p>{esc(featured.summary)}</p>"
+            f'<a class="print-link" href="{featured.print_path}" rel="nofollow">طباعة</a></div>\n'
+            f'<div class="home-grid">{grid}</div>'
+        )
+        head_html = head(
+            title=f"{site.title} - {site.tagline}",
+            description=site.about,
+            canonical=self.url("/"),
+            site_title=site.title,
+            og_type="website",
+            og_title=site.title,
+            image=self.url("/assets/img/share.png"),
+            ld=collection_ld(self.url("/"), site.title, [self.url(s.path) for s in site.stories]),
+            extra=self.feed_link(),
+        )
+        return html_page(
+            self.layout(head_html=head_html, main=main, body_class="home", current=None)
+        )
+
+    def not_found(self) -> Page:
+        main = (
+            '<div class="error-page"><h1>404</h1><p>عذرا، الصفحة التي تبحث عنها غير موجودة أو'
+            ' تم حذفها.</p><p><a href="/">العودة إلى الصفحة الرئيسية</a></p></div>'
+        )
+        head_html = head(
+            title=f"الصفحة غير موجودة - {self.site.title}",
+            description="الصفحة غير موجودة",
+            canonical=self.url("/404"),
+            site_title=self.site.title,
+            og_type="website",
+            og_title="الصفحة غير موجودة",
+            image=self.url("/assets/img/share.png"),
+            ld="{}",
+        )
+        html = self.layout(head_html=head_html, main=main, body_class="error", current=None)
+        return html_page(html, status=404)
+
+    def pages(self) -> dict[str, Page]:
+        routes = {"/": self.home()}
+        for story in self.site.stories:
+            routes[story.path] = self.article(story)
+            routes[story.print_path] = self.print_version(story)
+        for section in self.site.sections:
+            stories = [s for s in self.site.stories if s.section == section.slug]
+            intro = f"تابع آخر {section.title} على موقع {self.site.title}"
+            routes[f"/section/{section.slug}"] = self.listing(
+                f"/section/{section.slug}", section.title, stories, intro
+            )
+        return routes
