@@ -22,8 +22,9 @@ from rich.table import Table
 from akhbar.errors import AkhbarError
 from akhbar.settings import AkhbarSettings
 
-console = Console()
-err_console = Console(stderr=True)
+# Off a terminal (make, CI, pipes) rich would squeeze tables into 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 log = logging.getLogger("akhbar")
 
 
@@ -111,6 +112,17 @@ def cli(
     _configure_logging(settings.log_level)
 
 
+class _LibraryNoiseFilter(logging.Filter):
+    """Below WARNING, only akhbar's own one-line-per-event logs reach the user.
+
+    Scrapy resets its loggers' levels when a crawl starts, so a level alone cannot keep its
+    start-up chatter out; a filter on the handler can.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.startswith("akhbar")
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
@@ -119,6 +131,8 @@ def _configure_logging(level: str) -> None:
         force=True,
     )
     if level.upper() != "DEBUG":
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_LibraryNoiseFilter())
         for noisy in ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
 

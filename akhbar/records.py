@@ -20,7 +20,7 @@ class FetchedPage:
     final_url: str
     status: int  # HTTP status; 0 when no response was received (DNS, timeout, reset)
     headers: dict[str, str]
-    body: bytes
+    body: bytes = field(repr=False)
     encoding: str | None
     fetched_at: datetime  # timezone-aware UTC
     error: str | None = None  # why no usable response was received, when status == 0

@@ -43,10 +43,19 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": 16,
         "ITEM_PIPELINES": {"akhbar.crawler.pipelines.IngestPipeline": 300},
         "LOG_ENABLED": True,
+        "LOG_INSTALL_ROOT_HANDLER": False,
         "LOG_LEVEL": "DEBUG" if settings.log_level.upper() == "DEBUG" else "WARNING",
         "STATS_DUMP": settings.log_level.upper() == "DEBUG",
         "LOGSTATS_INTERVAL": 60.0,
     }
+
+
+def _quiet_scrapy(level: str) -> None:
+    """Scrapy's logging set-up resets its loggers to DEBUG; akhbar logs one line per page itself,
+    so scrapy only speaks up for warnings unless akhbar runs at DEBUG."""
+    quiet = level.upper() != "DEBUG"
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.DEBUG)
 
 
 def spider_class_for(source: SourceConfig) -> type[NewsSpider]:
@@ -56,7 +65,7 @@ def spider_class_for(source: SourceConfig) -> type[NewsSpider]:
         "ROBOTSTXT_OBEY": polite.obey_robots,
         "DOWNLOAD_DELAY": polite.download_delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency,
-        "RANDOMIZE_DOWNLOAD_DELAY": polite.download_delay > 0,
+        "DOWNLOAD_DELAY_JITTER": 0.5,  # each delay drawn from 0.5–1.5 × download_delay
     }
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
@@ -72,7 +81,8 @@ def run_crawl(
     loaded = dedup.load(repo.iter_signatures())
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
-    process = CrawlerProcess(settings=scrapy_settings(settings), install_root_handler=False)
+    process = CrawlerProcess(settings=scrapy_settings(settings))
+    _quiet_scrapy(settings.log_level)
     summaries: list[RunSummary] = []
     for source in sources:
         repo.sync_source(source.name, source.home, source.languages)
