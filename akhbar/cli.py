@@ -375,6 +375,18 @@ def print_stats(rows: list[Any]) -> None:
     console.print(table)
 
 
+# -- cleaner: reprocess (issue 4) ------------------------------------------------------------
+
+
+# -- dedup: dupes (issue 5) -------------------------------------------------------------------
+
+
+# -- scheduling, runs and backfill (issue 6) --------------------------------------------------
+
+
+# -- readers: export and search (issue 7) -----------------------------------------------------
+
+
 # -- local news web and demo -----------------------------------------------------------------
 @cli.command()
 @click.option(

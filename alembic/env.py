@@ -18,6 +18,18 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
+# Tables that live in the database but are owned by something else (APScheduler's job store,
+# full-text index tables maintained by triggers): autogenerate and `alembic check` skip them.
+EXTERNAL_TABLE_PREFIXES = ("apscheduler_", "articles_fts", "article_search")
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    if type_ == "table" and reflected and compare_to is None and name:
+        return not name.startswith(EXTERNAL_TABLE_PREFIXES)
+    return True
+
 
 def _configure(connection: Connection) -> None:
     context.configure(
@@ -25,6 +37,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
