@@ -144,7 +144,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Migrate the database schema to REVISION (default: the latest)."""
@@ -343,20 +343,47 @@ def _download(url: str, settings: AkhbarSettings) -> tuple[bytes, str | None, st
 # -- stats ------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--top", default=10, show_default=True, metavar="N", help="Top syndicated stories to show."
+)
+@click.option(
+    "--syndicated", is_flag=True, help="Print only the top syndicated stories (with --json: JSON)."
+)
 @click.pass_context
-def stats(ctx: click.Context, as_json: bool) -> None:
-    """Per source: pages, articles, duplicates, rejected, failed, last run."""
+def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None:
+    """Per source: pages, articles, duplicates and duplicate rate, rejected, failed, last run;
+    then the most syndicated stories."""
     from akhbar.storage import Repository, make_engine
     from akhbar.storage.migrate import current_revision
+    from akhbar.storage.provenance import duplicate_rates, top_syndicated
 
     engine = make_engine(_settings(ctx).database_url)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    stories = top_syndicated(engine, top)
+    if syndicated:
+        if as_json:
+            click.echo(json.dumps([asdict(s) for s in stories], ensure_ascii=False))
+        else:
+            print_syndicated(stories)
+        return
     rows = Repository(engine).stats()
-    if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, default=str))
+    rates = duplicate_rates(engine)
+    if as_json:  # one object per source, as before, with the duplicate rate added
+        out = []
+        for r in rows:
+            rate = rates.get(r.source)
+            extra: dict[str, Any] = {
+                "duplicate_rate": rate.rate if rate else 0.0,
+                "duplicates_by_kind": rate.by_kind if rate else {},
+            }
+            out.append(asdict(r) | extra)
+        click.echo(json.dumps(out, ensure_ascii=False, default=str))
         return
     print_stats(rows)
+    print_duplicate_rates(list(rates.values()))
+    if top > 0:
+        print_syndicated(stories)
 
 
 def print_stats(rows: list[Any]) -> None:
@@ -376,15 +403,510 @@ def print_stats(rows: list[Any]) -> None:
 
 
 # -- cleaner: reprocess (issue 4) ------------------------------------------------------------
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option(
+    "--since",
+    metavar="DATE",
+    help="Only pages fetched at or after DATE (YYYY-MM-DD or ISO 8601, UTC if no zone).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@click.pass_context
+def reprocess(
+    ctx: click.Context, sources: tuple[str, ...], since: str | None, as_json: bool
+) -> None:
+    """Re-extract stored pages of SOURCE... (default: every source) with the current cleaner.
+
+    Nothing is fetched: records and dedup verdicts are updated from pages.raw_html. Run it
+    again to resume an interrupted reprocess.
+    """
+    from akhbar.cleaner.metadata import parse_datetime
+    from akhbar.reprocess import reprocess as run_reprocess
+    from akhbar.seeds import load_seeds
+
+    settings = _settings(ctx)
+    since_at = None
+    if since:
+        since_at = parse_datetime(since)
+        if since_at is None:
+            fail(f"--since: not a date: {since!r} (use YYYY-MM-DD)")
+    loaded = load_seeds(settings.seeds_dir)
+    unknown = [name for name in sources if loaded.get(name) is None]
+    if unknown:
+        fail(f"unknown or invalid source(s): {', '.join(unknown)} (see `akhbar seeds list`)")
+    selected = [s for s in loaded.sources if not sources or s.name in sources]
+    if not selected:
+        fail(f"no valid sources in {settings.seeds_dir}")
+    if sys.stderr.isatty() and not as_json:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def show(source: str, done: int, total: int) -> None:
+                if source not in tasks:
+                    tasks[source] = bar.add_task(source, total=total)
+                bar.update(tasks[source], completed=done)
+
+            summaries = run_reprocess(settings, selected, since=since_at, progress=show)
+    else:
+
+        def log_progress(source: str, done: int, total: int) -> None:
+            if done % 500 == 0 or done == total:
+                logging.getLogger("akhbar.reprocess").info(
+                    "%s reprocess progress %d/%d pages", source, done, total
+                )
+
+        summaries = run_reprocess(settings, selected, since=since_at, progress=log_progress)
+    if as_json:
+        click.echo(json.dumps([asdict(s) for s in summaries], ensure_ascii=False))
+        return
+    table = Table(
+        "source",
+        "run",
+        "status",
+        "pages",
+        "changed",
+        "unchanged",
+        "now rejected",
+        "now article",
+        "now duplicate",
+        "seconds",
+    )
+    for r in summaries:
+        table.add_row(
+            r.source,
+            str(r.run_id),
+            r.status,
+            *map(
+                str,
+                (r.pages, r.changed, r.unchanged, r.now_rejected, r.now_article, r.now_duplicate),
+            ),
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
 
 
 # -- dedup: dupes (issue 5) -------------------------------------------------------------------
+def print_duplicate_rates(rates: list[Any]) -> None:
+    """Per source: articles, copies by kind, and the share of copies."""
+    table = Table("source", "articles", "duplicates", "exact", "near", "url", "duplicate rate")
+    for r in rates:
+        kinds = [str(r.by_kind.get(k, 0)) for k in ("exact", "near", "url")]
+        table.add_row(r.source, str(r.articles), str(r.duplicates), *kinds, f"{r.rate:.1%}")
+    console.print(table)
+
+
+def print_syndicated(stories: list[Any]) -> None:
+    """The stories republished most often."""
+    table = Table(
+        "article", "copies", "sources", "first stored by", "title", title="top syndicated"
+    )
+    for s in stories:
+        table.add_row(str(s.article_id), str(s.copies), str(s.sources), s.source, s.title)
+    console.print(table)
+
+
+@cli.command()
+@click.argument("article_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
+    """The copies of one story: source, URL, kind, similarity, containment, when found."""
+    from akhbar.storage import make_engine
+    from akhbar.storage.migrate import current_revision
+    from akhbar.storage.provenance import copies_of
+
+    engine = make_engine(_settings(ctx).database_url)
+    if current_revision(engine) is None:
+        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    story = copies_of(engine, article_id)
+    if story is None:
+        fail(f"no article {article_id}")
+    if as_json:
+        click.echo(json.dumps(asdict(story), ensure_ascii=False, default=str))
+        return
+    console.print(
+        f"article {story.article_id} ({story.source}, stored {story.stored_at:%Y-%m-%d %H:%M}): "
+        f"{story.title}\n{story.url}",
+        highlight=False,
+    )
+    table = Table("source", "url", "kind", "similarity", "containment", "found")
+    for c in story.copies:
+        containment = "-" if c.containment is None else f"{c.containment:.2f}"
+        found = f"{c.detected_at:%Y-%m-%d %H:%M}"
+        table.add_row(c.source, c.url, c.kind, f"{c.similarity:.2f}", containment, found)
+    console.print(table)
+    console.print(f"{len(story.copies)} copies")
 
 
 # -- scheduling, runs and backfill (issue 6) --------------------------------------------------
+@cli.command()
+@click.option("--list", "list_only", is_flag=True, help="Show each source's next run and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@click.pass_context
+def schedule(ctx: click.Context, list_only: bool, as_json: bool) -> None:
+    """Crawl every source on its seeds schedule, in the foreground, until SIGTERM or Ctrl-C.
+
+    Jobs are kept in the database; SIGHUP reloads the seeds directory. Limits and grace
+    periods: AKHBAR_SCHEDULER__* (see docs/deploy.md).
+    """
+    from akhbar.scheduler import run_scheduler, schedule_listing
+
+    settings = _settings(ctx)
+    if not list_only:
+        run_scheduler(settings)
+        return
+    entries = schedule_listing(settings)
+    if as_json:
+        click.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, default=str))
+        return
+    table = Table("source", "schedule", "next run (UTC)", "state", "last run")
+    for e in entries:
+        last = f"{e.last_run_at:%Y-%m-%d %H:%M:%S} {e.last_run_status}" if e.last_run_at else "-"
+        table.add_row(
+            e.source,
+            e.schedule or "-",
+            f"{e.next_run_at:%Y-%m-%d %H:%M:%S}" if e.next_run_at else "-",
+            e.state,
+            last,
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> None:
+    """Recent crawl runs (of SOURCE, or of all) with their counters and status."""
+    from akhbar.storage import make_engine
+    from akhbar.storage.migrate import current_revision
+    from akhbar.storage.repository import Repository
+    from akhbar.storage.runs import recent_runs
+
+    engine = make_engine(_settings(ctx).database_url)
+    if current_revision(engine) is None:
+        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    rows = recent_runs(Repository(engine), source, limit)
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, default=str))
+        return
+    table = Table(
+        "run",
+        "source",
+        "kind",
+        "status",
+        "started (UTC)",
+        "secs",
+        "fetched",
+        "new",
+        "dup",
+        "rejected",
+        "failed",
+        "error",
+    )
+    for r in rows:
+        secs = f"{r.seconds:.0f}" if r.seconds is not None else "-"
+        table.add_row(
+            str(r.id),
+            r.source,
+            r.kind,
+            r.status,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            secs,
+            *map(str, (r.fetched, r.new, r.duplicate, r.rejected, r.failed)),
+            (r.error or "")[:80],
+        )
+    console.print(table)
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--since", metavar="DATE", help="First day of the window (YYYY-MM-DD, UTC).")
+@click.option("--until", metavar="DATE", help="Last day of the window [default: today].")
+@click.option(
+    "--urls",
+    "urls_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Fetch these URLs instead (one per line; - for stdin); needs --source.",
+)
+@click.option(
+    "--warc",
+    "warc_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Ingest the responses of a WARC file (no network); needs --source.",
+)
+@click.option("--source", "source_opt", metavar="NAME", help="Source of --urls / --warc.")
+@click.option(
+    "--resume/--refetch",
+    default=True,
+    show_default=True,
+    help="Skip URLs already stored (default), or fetch them again.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def backfill(
+    ctx: click.Context,
+    source: str | None,
+    since: str | None,
+    until: str | None,
+    urls_file: Any,
+    warc_path: Path | None,
+    source_opt: str | None,
+    resume: bool,
+    as_json: bool,
+) -> None:
+    """Fill the database with a source's past: SOURCE --since DATE [--until DATE], or
+    --urls FILE|- --source NAME, or --warc FILE.warc.gz --source NAME.
+
+    Re-running an interrupted backfill fetches only what is missing.
+    """
+    from datetime import UTC, date, datetime
+
+    from akhbar.backfill import Window, backfill_crawl, backfill_warc, read_url_list
+    from akhbar.seeds import load_seeds
+
+    settings = _settings(ctx)
+    modes = sum(x is not None for x in (since, urls_file, warc_path))
+    if modes != 1:
+        fail("give exactly one of --since DATE, --urls FILE, --warc FILE")
+    name = source if since else (source_opt or source)
+    if not name:
+        fail("name the SOURCE (or --source NAME with --urls / --warc)")
+    loaded = load_seeds(settings.seeds_dir)
+    config = loaded.get(name)
+    if config is None:
+        fail(f"unknown or invalid source: {name} (see `akhbar seeds list`)")
+    if warc_path is not None:
+        summary = backfill_warc(settings, config, warc_path, refetch=not resume)
+    elif urls_file is not None:
+        urls = read_url_list(urls_file)
+        summary = backfill_crawl(
+            settings, config, urls=urls, refetch=not resume, progress=not as_json
+        )
+    else:
+        try:
+            window = Window(
+                date.fromisoformat(str(since)),
+                date.fromisoformat(until) if until else datetime.now(UTC).date(),
+            )
+        except ValueError as exc:
+            fail(f"bad date: {exc}")
+        summary = backfill_crawl(
+            settings, config, window=window, refetch=not resume, progress=not as_json
+        )
+    if as_json:
+        record = asdict(summary)
+        record["reasons"] = dict(summary.reasons)
+        click.echo(json.dumps(record, ensure_ascii=False, default=str))
+    else:
+        c = summary.counters
+        table = Table(
+            "source",
+            "run",
+            "status",
+            "discovered",
+            "fetched",
+            "new",
+            "duplicate",
+            "rejected",
+            "failed",
+            "skipped",
+            "top reasons",
+        )
+        skipped = [f"{summary.skipped_known} stored"]
+        if summary.out_of_window:
+            skipped.append(f"{summary.out_of_window} outside window")
+        if summary.undated:
+            skipped.append(f"{summary.undated} undated")
+        table.add_row(
+            summary.source,
+            str(summary.run_id),
+            summary.status,
+            str(summary.discovered),
+            *map(str, (c.fetched, c.new, c.duplicate, c.rejected, c.failed)),
+            ", ".join(skipped),
+            ", ".join(f"{k}={v}" for k, v in summary.top_reasons()) or "-",
+        )
+        console.print(table)
+    if summary.status != "ok":
+        ctx.exit(1)
 
 
 # -- readers: export and search (issue 7) -----------------------------------------------------
+def _reader_engine(ctx: click.Context) -> Any:
+    from akhbar.storage import make_engine
+    from akhbar.storage.migrate import current_revision
+
+    engine = make_engine(_settings(ctx).database_url)
+    if current_revision(engine) is None:
+        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    return engine
+
+
+def _since_option(value: str | None) -> Any:
+    from akhbar.storage.feed import parse_since
+
+    if value is None:
+        return None
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        fail(f"--since: {exc}")
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--since", metavar="DATE", help="Only articles published at or after DATE (UTC).")
+@click.option(
+    "--after-id",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Only articles stored after the cursor N (the cursor a previous export printed).",
+)
+@click.option(
+    "--cursor-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Read the cursor from FILE (if no --after-id) and store the new one there afterwards.",
+)
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source.")
+@click.option("--language", "languages", multiple=True, metavar="LANG", help="Only this language.")
+@click.option(
+    "--include-duplicates", is_flag=True, help="Add each article's copies (url, source, kind…)."
+)
+@click.option("--bom", is_flag=True, help="CSV: start with a UTF-8 byte-order mark (Excel).")
+@click.option("--out", "out_path", default="-", metavar="PATH|-", help="Output file or - (stdout).")
+@click.pass_context
+def export(
+    ctx: click.Context,
+    fmt: str,
+    since: str | None,
+    after_id: int | None,
+    cursor_file: Path | None,
+    sources: tuple[str, ...],
+    languages: tuple[str, ...],
+    include_duplicates: bool,
+    bom: bool,
+    out_path: str,
+) -> None:
+    """Export articles (the article_feed view) as JSON Lines, CSV or Parquet, streaming."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from akhbar.storage.export import ExportFormat, export_articles
+    from akhbar.storage.feed import FeedFilter
+
+    if bom and fmt != "csv":
+        fail("--bom applies to --format csv only")
+    if after_id is None and cursor_file is not None and cursor_file.is_file():
+        try:
+            after_id = int(cursor_file.read_text(encoding="utf-8").strip() or 0)
+        except ValueError:
+            fail(f"{cursor_file} does not hold a cursor (an integer)")
+    filters = FeedFilter(
+        after_id=after_id or 0,
+        since=_since_option(since),
+        sources=sources,
+        languages=languages,
+        include_duplicates=include_duplicates,
+    )
+    engine = _reader_engine(ctx)
+    to_stdout = out_path == "-"
+    if to_stdout and fmt == "parquet" and sys.stdout.isatty():
+        fail("parquet is binary: use --out PATH or redirect stdout")
+    show_progress = err_console.is_terminal
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not show_progress,
+    )
+    task = progress.add_task("exporting", total=None)
+    target = Path(out_path)
+    partial = target.with_name(target.name + ".part")  # renamed once complete
+    try:
+        with progress, contextlib.ExitStack() as stack:
+            stream = sys.stdout.buffer if to_stdout else stack.enter_context(partial.open("wb"))
+            summary = export_articles(
+                engine,
+                filters,
+                ExportFormat(fmt),
+                stream,
+                bom=bom,
+                on_total=(lambda n: progress.update(task, total=n)) if show_progress else None,
+                on_row=(lambda: progress.advance(task)) if show_progress else None,
+            )
+    except BaseException:
+        if not to_stdout:
+            partial.unlink(missing_ok=True)
+        raise
+    if not to_stdout:
+        partial.replace(target)
+    if cursor_file is not None:
+        cursor_file.write_text(f"{summary.cursor}\n", encoding="utf-8")
+    where = "stdout" if to_stdout else str(target)
+    err_console.print(
+        f"exported {summary.count} article(s) as {summary.format} to {where}; "
+        f"cursor {summary.cursor} (next: --after-id {summary.cursor})",
+        highlight=False,
+    )
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source.")
+@click.option("--since", metavar="DATE", help="Only articles published at or after DATE (UTC).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def search_command(
+    ctx: click.Context,
+    query: str,
+    sources: tuple[str, ...],
+    since: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Full-text search of titles and texts (Arabic spelling variants match)."""
+    from akhbar.storage.search import search
+
+    hits = search(
+        _reader_engine(ctx), query, sources=sources, since=_since_option(since), limit=limit
+    )
+    if as_json:
+        records = [
+            {**asdict(h), "published_at": h.published_at and h.published_at.isoformat()}
+            for h in hits
+        ]
+        click.echo(json.dumps(records, ensure_ascii=False))
+        return
+    if not hits:
+        err_console.print("no matching article")
+        return
+    table = Table("id", "source", "published", "title", "snippet")
+    for hit in hits:
+        published = f"{hit.published_at:%Y-%m-%d}" if hit.published_at else "-"
+        table.add_row(str(hit.article_id), hit.source, published, hit.title, hit.snippet)
+    console.print(table)
 
 
 # -- local news web and demo -----------------------------------------------------------------

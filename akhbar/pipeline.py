@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from akhbar.cleaner import extract
-from akhbar.dedup import Deduplicator, Duplicate
+from akhbar.cleaner.boilerplate import BoilerplateModel
+from akhbar.dedup import Deduplicator, Duplicate, Fingerprint
 from akhbar.dedup.minhash import signature_from_bytes
 from akhbar.records import (
     Article,
@@ -26,6 +28,13 @@ from akhbar.settings import CleanerSettings
 from akhbar.storage import IngestWriter, RunCounters
 
 log = logging.getLogger(__name__)
+
+
+class BoilerplateSink(Protocol):
+    """Where the Ingestor saves its source's boilerplate model after each committed batch."""
+
+    def save(self, model: BoilerplateModel) -> int: ...
+
 
 # A page whose canonical URL names a stored article is the same article only if its text is
 # at least this similar: sites that point every canonical at their home page must not make
@@ -54,6 +63,8 @@ class Ingestor:
         dedup: Deduplicator,
         cleaner: CleanerSettings,
         counters: RunCounters | None = None,
+        boilerplate: BoilerplateModel | None = None,
+        boilerplate_store: BoilerplateSink | None = None,
     ) -> None:
         self.source = source
         self.writer = writer
@@ -61,6 +72,9 @@ class Ingestor:
         self.dedup = dedup
         self.cleaner = cleaner
         self.counters = counters or RunCounters()
+        # the source's learned boilerplate (issue 4): stripped from every article, saved per batch
+        self.boilerplate = boilerplate
+        self.boilerplate_store = boilerplate_store
 
     def ingest(self, page: FetchedPage) -> IngestResult:
         """Process one page; never raises because of the page's content."""
@@ -102,6 +116,9 @@ class Ingestor:
         # the page URL is the record's identity; the canonical URL is kept alongside
         article = extracted
         article.url = page.url
+        if self.boilerplate is not None:
+            self.boilerplate.observe(article.text, article.title)
+            article.text = self.boilerplate.strip(article.text, article.title)
         return self._store(page, article)
 
     def _store(self, page: FetchedPage, article: Article) -> IngestResult:
@@ -116,6 +133,7 @@ class Ingestor:
             )
             return IngestResult(PageOutcome.ARTICLE, "already stored", existing)
         fingerprint = self.dedup.fingerprint(article.text)
+        self._read_peers()
         verdict = self.dedup.check(fingerprint)
         if not isinstance(verdict, Duplicate):
             match = self.writer.find_by_canonical_url(article.canonical_url)
@@ -129,6 +147,30 @@ class Ingestor:
             return self._duplicate(
                 page, article, verdict.of, verdict.kind, verdict.similarity, verdict.containment
             )
+        # A new story so far. Another crawl process may be storing a copy right now: decide
+        # again under the database's dedup lock with its articles read, and commit at once so
+        # that every later decision, in any process, sees this one (docs/dedup.md).
+        self.writer.lock_dedup()
+        try:
+            self._read_peers()
+            verdict = self.dedup.check(fingerprint)
+            if isinstance(verdict, Duplicate):
+                return self._duplicate(
+                    page, article, verdict.of, verdict.kind, verdict.similarity, verdict.containment
+                )
+            return self._new_article(page, article, fingerprint)
+        finally:
+            self.flush()
+
+    def _read_peers(self) -> None:
+        """Index the articles other processes stored since this one last looked."""
+        for article_id, text_hash, data in self.writer.signatures_after(self.dedup.high_water):
+            if article_id not in self.dedup:
+                self.dedup.add(article_id, Fingerprint.from_bytes(text_hash, data))
+
+    def _new_article(
+        self, page: FetchedPage, article: Article, fingerprint: Fingerprint
+    ) -> IngestResult:
         article_id = self.writer.add_article(
             self.source.name,
             self.run_id,
@@ -192,6 +234,12 @@ class Ingestor:
             )
             for article_id in self.writer.rollback():
                 self.dedup.remove(article_id)
+            return
+        if self.boilerplate is not None and self.boilerplate_store is not None:
+            try:
+                self.boilerplate_store.save(self.boilerplate)
+            except Exception:  # the model is an optimisation: never fail a run for it
+                log.exception("%s: saving the boilerplate model failed", self.source.name)
 
     def close(self) -> RunCounters:
         """Commit what is pending (the writer itself is closed by its owner)."""

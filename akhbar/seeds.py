@@ -45,6 +45,23 @@ def _check_regex(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(_check_url)]
+
+
+def _check_archive_url(value: str) -> str:
+    """An http(s) URL template with a ``{date:...}`` field, e.g. ``.../{date:%Y/%m/%d}``."""
+    from datetime import date
+
+    if "{date" not in value:
+        raise ValueError(f"archive URL needs a {{date:FORMAT}} field: {value!r}")
+    try:
+        example = value.format(date=date(2024, 1, 31))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"bad archive URL template {value!r}: {exc}") from exc
+    _check_url(example)
+    return value
+
+
+ArchiveUrl = Annotated[str, AfterValidator(_check_archive_url)]
 Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
@@ -99,6 +116,7 @@ class SourceConfig(BaseModel):
     feeds: list[HttpUrl] = Field(default_factory=list)
     sitemaps: list[HttpUrl] = Field(default_factory=list)
     start_urls: list[HttpUrl] = Field(default_factory=list)
+    archive_urls: list[ArchiveUrl] = Field(default_factory=list)
     allow: list[Regex] = Field(default_factory=list)
     deny: list[Regex] = Field(default_factory=list)
     schedule: str = "every 1h"

@@ -60,6 +60,35 @@ class CrawlSettings(BaseModel):
     batch_size: int = Field(default=50, ge=1, description="pages written per transaction")
 
 
+class SchedulerSettings(BaseModel):
+    """``akhbar schedule``: how many crawls at once, how long each may take, how to stop."""
+
+    max_concurrent_runs: int = Field(
+        default=2, ge=1, le=64, description="crawl processes running at once, all sources"
+    )
+    run_time_limit: float = Field(
+        default=3600.0, gt=0, description="seconds a run may take before it is stopped"
+    )
+    shutdown_grace: float = Field(
+        default=60.0, ge=0, description="on SIGTERM/SIGINT, seconds running crawls may finish"
+    )
+    kill_after: float = Field(
+        default=15.0, gt=0, description="seconds between asking a crawl to stop and killing it"
+    )
+    stale_after: float = Field(
+        default=120.0,
+        gt=0,
+        description="a running run whose heartbeat is older is taken for dead (heartbeats "
+        "come every 15 s); on the same host a vanished process is detected at once",
+    )
+    misfire_grace_time: float | None = Field(
+        default=None,
+        ge=1,
+        description="seconds a missed run may be late and still run (None: always run once; "
+        "missed runs are coalesced into one)",
+    )
+
+
 class AkhbarSettings(BaseSettings):
     """Everything akhbar can be told, from the environment or the CLI."""
 
@@ -73,3 +102,4 @@ class AkhbarSettings(BaseSettings):
     cleaner: CleanerSettings = Field(default_factory=CleanerSettings)
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)

@@ -23,6 +23,18 @@ def test_every_column_is_documented_in_schema_md() -> None:
         assert documented == {c.name for c in table.columns}, table.name
 
 
+def test_the_consumer_view_is_documented_column_by_column() -> None:
+    from akhbar.storage.feed import FEED_COLUMNS
+
+    text = (DOCS / "schema.md").read_text(encoding="utf-8")
+    section = re.search(r"^## `article_feed`.*?\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert section, "article_feed missing from docs/schema.md"
+    assert re.findall(r"^\| `(\w+)` \|", section.group(1), re.M) == list(FEED_COLUMNS)
+    reading = (DOCS / "reading.md").read_text(encoding="utf-8")
+    for name in ("article_feed", "--after-id", "read_articles", "pg_locks"):
+        assert name in reading, name
+
+
 def test_every_seeds_key_is_documented() -> None:
     text = (DOCS / "seeds.md").read_text(encoding="utf-8")
     for key in SourceConfig.model_fields:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from copy import deepcopy
 
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import load_html
 
 from akhbar.cleaner.decode import decode_html, not_html_reason
-from akhbar.cleaner.language import detect_language
+from akhbar.cleaner.language import declared_language, detect_language
 from akhbar.cleaner.metadata import read_metadata
 from akhbar.cleaner.pagetype import listing_reason, teaser_count
 from akhbar.cleaner.postcleaning import LinkTexts, join_blocks, postclean
@@ -102,10 +101,11 @@ def _extract(
     md = read_metadata(root, url)
     links = LinkTexts(root)
     teasers = teaser_count(root)
-    backup = deepcopy(root)
+    declared = declared_language(root)
     blocks = _trafilatura_blocks(preclean(root), url, settings)
     if not blocks:  # precleaning took too much: let trafilatura judge the whole page
-        blocks = _trafilatura_blocks(backup, url, settings)
+        whole = load_html(text)
+        blocks = _trafilatura_blocks(whole, url, settings) if whole is not None else []
 
     reason = listing_reason(md, teasers, blocks, links)
     if reason is not None:
@@ -116,7 +116,7 @@ def _extract(
     body = join_blocks(postclean(blocks, title=md.title, links=links))
     if not body:
         return Rejection(RejectReason.EMPTY, "only chrome found")
-    language = detect_language(backup, body)
+    language = detect_language(declared, body)
     if not _accepted(language, languages):
         return Rejection(RejectReason.WRONG_LANGUAGE, f"{language} not in {', '.join(languages)}")
     if len(body) < settings.min_text_chars:

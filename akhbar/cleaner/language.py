@@ -54,9 +54,12 @@ def script_language(text: str) -> str | None:
     return None
 
 
-def detect_language(root: HtmlElement, text: str) -> str | None:
-    """Declared language unless the text's script contradicts it, else a script-based guess."""
-    declared = declared_language(root)
+def detect_language(page: HtmlElement | str | None, text: str) -> str | None:
+    """Declared language unless the text's script contradicts it, else a script-based guess.
+
+    ``page`` is the parsed page or the language it declares (see :func:`declared_language`).
+    """
+    declared = page if page is None or isinstance(page, str) else declared_language(page)
     guessed = script_language(text)
     if declared is None:
         return guessed

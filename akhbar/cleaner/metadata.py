@@ -268,6 +268,54 @@ def _htmldate(root: HtmlElement, url: str) -> datetime | None:
     return parse_datetime(found)
 
 
+# -- visible byline and breadcrumb (fallbacks when the page has no machine-readable ones) -----
+
+_BYLINE_HINT = re.compile(r"(?:^|[-_\s])(?:author|writer|byline|by-line|kateb)(?:$|[-_\s])", re.I)
+_BYLINE_SKIP = re.compile(r"box|bio|info|card|contact|avatar|photo|image|img|title", re.I)
+_BYLINE_PREFIX = re.compile(
+    r"^(?:كتبت?|بقلم|بواسطة|تحرير|إعداد|اعداد|by|written by|posted by)\s*[:：\-–]?\s*", re.I
+)
+_HOME = frozenset({"الرئيسية", "الصفحة الرئيسية", "home", "homepage", "accueil"})
+
+
+def _visible_authors(root: HtmlElement) -> list[str]:
+    """The name in a short byline element (``<span class="writer">كتب: فلان</span>``)."""
+    for el in root.iter("span", "div", "p", "a", "address"):
+        attrs = " ".join(filter(None, (el.get("class"), el.get("id"), el.get("itemprop"))))
+        if not attrs or not _BYLINE_HINT.search(attrs) or _BYLINE_SKIP.search(attrs):
+            continue
+        name = _BYLINE_PREFIX.sub("", _clean(el.text_content()))
+        if 3 <= len(name) <= 60 and not any(ch.isdigit() for ch in name):
+            return [name]
+    return []
+
+
+def _breadcrumb_sections(root: HtmlElement, title: str) -> list[str]:
+    """The section names of a breadcrumb trail, without its home link and the page itself."""
+    for obj in _jsonld_objects(root):
+        if "BreadcrumbList" in _types(obj):
+            items = obj.get("itemListElement")
+            names = [n for item in items for n in _names(item)] if isinstance(items, list) else []
+            if names:
+                return _trail(names, title)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        attrs = " ".join(filter(None, (el.get("class"), el.get("id"), el.get("aria-label"))))
+        if "breadcrumb" in attrs.lower() or "مسار التنقل" in attrs:
+            return _trail([_clean(a.text_content()) for a in el.iter("a")], title)
+    return []
+
+
+def _trail(names: list[str], title: str) -> list[str]:
+    names = [n for n in names if n]
+    if names and normalize_arabic(names[0]).casefold() in {normalize_arabic(h) for h in _HOME}:
+        names = names[1:]
+    if names and title and _clean(names[-1]) == _clean(title):
+        names = names[:-1]
+    return _uniq([n for n in names if len(n) < 60])
+
+
 # -- canonical URL ----------------------------------------------------------------------------
 
 
@@ -337,6 +385,8 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
                 authors.extend(re.split(r"\s*[,;]\s*|\s+and\s+", value))
     if not authors:
         authors = [_clean(a.text_content()) for a in root.iterfind(".//a[@rel='author']")]
+    if not authors:
+        authors = _visible_authors(root)
     md.authors = [a for a in _uniq(authors) if len(a) < 100]
 
     md.published_at = (
@@ -366,6 +416,8 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     ) or parse_datetime(_first(meta, "article:modified_time", "og:updated_time", "datemodified"))
 
     md.categories = _uniq(_strings(article.get("articleSection")) + meta.get("article:section", []))
+    if not md.categories:
+        md.categories = _breadcrumb_sections(root, md.title)
     tags = _strings(article.get("keywords")) + meta.get("article:tag", [])
     for key in ("news_keywords", "keywords"):
         for value in meta.get(key, []):

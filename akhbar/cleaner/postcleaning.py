@@ -83,14 +83,19 @@ class LinkTexts:
         keys: set[str] = set()
         for a in root.iter("a"):
             for text in (a.text_content(), a.get("title") or ""):
+                if len(text) < 12:  # no key of 12 characters can come from it
+                    continue
                 key = _key(text)
                 if len(key) >= 12:
                     keys.add(key)
         self.keys = keys
         self._sorted = sorted(keys)
+        self._longest = max((len(k) for k in keys), default=0)
 
     def is_link(self, line: str) -> bool:
         """True if the line is the text of a link (possibly truncated with an ellipsis)."""
+        if len(line) > 2 * self._longest + 40:  # far longer than any link: skip normalising
+            return False
         key = _key(_ELLIPSIS.sub("", line))
         if len(key) < 12:
             return False
@@ -104,12 +109,25 @@ class LinkTexts:
 
 
 def _is_share_text(line: str) -> bool:
+    if len(line) > 100:  # eight share words at most
+        return False
     words = _NON_WORD.sub(" ", line.casefold()).split()
     return bool(words) and len(words) <= 8 and all(w in _SHARE_WORDS for w in words)
 
 
+_LEAD_IN = re.compile(r"^\s*([^:：]{2,30}?)\s*[:：]\s*(.+)$")
+
+
+def _is_teaser_link_line(line: str, links: LinkTexts) -> bool:
+    """``اقرأ أيضا: <headline of another article>`` written inline in one paragraph."""
+    match = _LEAD_IN.match(line)
+    return match is not None and is_teaser_heading(match[1]) and links.is_link(match[2])
+
+
 def _is_chrome_line(line: str, links: LinkTexts) -> bool:
     if _VIEW_ON.match(line) or _is_share_text(line) or is_teaser_heading(line):
+        return True
+    if _is_teaser_link_line(line, links):
         return True
     return bool(_ELLIPSIS.search(line)) and links.is_link(line)
 

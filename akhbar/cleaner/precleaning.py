@@ -80,7 +80,8 @@ _CHROME_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner
 _HINT = re.compile(
     r"(?:^|[-_\s])(?:"
     r"breadcrumbs?|crumbs?|share|sharing|sharer|share-?buttons?|social|socials|newsletter|"
-    r"subscribe|subscription|cookies?|consent|gdpr|comments?|disqus|author-?(?:box|bio|info)|"
+    r"subscribe|subscription|cookies?|consent|gdpr|comments?|disqus|"
+    r"(?:author|writer)-?(?:box|bio|info|contact|card)|"
     r"about-?author|tags|tag-?list|tagcloud|post-?tags|news-?tags|article-?tags|keywords|"
     r"related|related-?(?:posts|news|articles)|also-?read|read-?also|read-?more|more-?news|"
     r"most-?read|mostread|most-?viewed|most-?popular|popular|trending|latest|latest-?news|"
@@ -110,17 +111,21 @@ class _Guard:
     """Knows how much paragraph text each element holds, to protect the article container."""
 
     def __init__(self, root: HtmlElement) -> None:
-        self.total = sum(len(_text(p)) for p in root.iter("p")) or 1
-        self.headline = next((h for h in root.iter("h1") if len(_text(h)) >= 10), None)
+        # paragraph text lengths, computed once (the proxies are kept alive by this dict, so
+        # the same element is the same key later)
+        self.plen = {p: len(_text(p)) for p in root.iter("p")}
+        self.total = sum(self.plen.values()) or 1
+        headline = next((h for h in root.iter("h1") if len(_text(h)) >= 10), None)
+        self.headline_line: set[HtmlElement] = (
+            {headline, *headline.iterancestors()} if headline is not None else set()
+        )
 
     def holds_article(self, el: HtmlElement) -> bool:
         if el.tag in ("html", "body", "main", "article"):
             return True
-        if self.headline is not None and (
-            el is self.headline or el in self.headline.iterancestors()
-        ):
+        if el in self.headline_line:
             return True
-        own = sum(len(_text(p)) for p in el.iter("p"))
+        own = sum(self.plen.get(p, 0) for p in el.iter("p"))
         return own > 600 and own > 0.4 * self.total
 
 
@@ -150,20 +155,23 @@ def _is_chrome_by_markup(el: HtmlElement) -> bool:
             True for _ in el.iter("h1")
         )
     attrs = _attrs(el)
-    if not attrs or _PROTECTED_HINT.search(attrs):
+    if not attrs:
+        return False
+    if _PROTECTED_HINT.search(attrs):
         return False
     return bool(_HINT.search(attrs)) or "breadcrumb" in attrs.lower()
 
 
 def _remove_markup_chrome(root: HtmlElement, guard: _Guard) -> None:
     doomed: list[HtmlElement] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in ("html", "head", "body"):
-            continue
-        if any(el in d.iterancestors() for d in doomed[-3:]):
-            continue
-        if _is_chrome_by_markup(el) and not guard.holds_article(el):
+    stack = [c for c in reversed(root) if isinstance(c.tag, str)]
+    while stack:  # document order, without descending into doomed subtrees
+        el = stack.pop()
+        chrome = el.tag not in ("head", "body") and _is_chrome_by_markup(el)
+        if chrome and not guard.holds_article(el):
             doomed.append(el)
+            continue
+        stack.extend(c for c in reversed(el) if isinstance(c.tag, str))
     _drop(doomed)
 
 
@@ -200,6 +208,8 @@ def _linkish(el: HtmlElement) -> bool:
 def _remove_teaser_blocks(root: HtmlElement, guard: _Guard) -> None:
     starts: list[HtmlElement] = []
     for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "p", "span", "div"):
+        if len(el) > 3 or guard.plen.get(el, 0) >= 60:  # headings are short, few elements
+            continue
         text = _text(el)
         if text and len(text) < 60 and is_teaser_heading(text):
             starts.append(_heading_block(el))

@@ -6,6 +6,7 @@ crawls share the reactor, the dedup index and one database writer (SQLite has on
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.spiders import Spider
+from twisted.internet import task
 
 from akhbar.crawler.run import RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
@@ -21,9 +23,13 @@ from akhbar.pipeline import Ingestor
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
+from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import ensure_schema
+from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY = 15.0  # seconds; crawl_runs.heartbeat_at of a live run is never older
 
 
 def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
@@ -70,6 +76,20 @@ def spider_class_for(source: SourceConfig) -> type[NewsSpider]:
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
 
+def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
+    """Beat every running run's heartbeat on a timer, pages or not (a slow site must not look
+    dead to the scheduler's stale-heartbeat check)."""
+
+    def beat() -> None:
+        for run in runs:
+            if run.summary.status == "running":
+                run.beat()
+
+    loop = task.LoopingCall(beat)
+    loop.start(HEARTBEAT_EVERY, now=False)
+    return loop
+
+
 def run_crawl(
     settings: AkhbarSettings, sources: Sequence[SourceConfig], kind: str = "manual"
 ) -> list[RunSummary]:
@@ -81,16 +101,34 @@ def run_crawl(
     loaded = dedup.load(repo.iter_signatures())
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
+    boilerplate_store = BoilerplateStore(engine)
     process = CrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     summaries: list[RunSummary] = []
+    runs: list[SourceRun] = []
+    stale_after = settings.scheduler.stale_after
+    reap_dead_runs(repo, stale_after)  # runs of dead processes no longer hold their source
     for source in sources:
         repo.sync_source(source.name, source.home, source.languages)
-        run_id = repo.start_run(source.name, kind)
+        try:
+            run_id = acquire_run(repo, source.name, kind, stale_after)
+        except SourceBusy as exc:  # the scheduler or another crawl has it: fail this source
+            log.error("%s", exc)
+            summaries.append(
+                RunSummary(source.name, exc.holder.id, status="busy", notes=[str(exc)])
+            )
+            continue
         ingestor = Ingestor(
-            source=source, writer=writer, run_id=run_id, dedup=dedup, cleaner=settings.cleaner
+            source=source,
+            writer=writer,
+            run_id=run_id,
+            dedup=dedup,
+            cleaner=settings.cleaner,
+            boilerplate=boilerplate_store.load(source.name),
+            boilerplate_store=boilerplate_store,
         )
         run = SourceRun(repo, ingestor, run_id)
+        runs.append(run)
         crawler = process.create_crawler(spider_class_for(source))
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
@@ -104,8 +142,19 @@ def run_crawl(
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
         process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
     try:
-        process.start()
+        if runs:
+            beat = _heartbeat_loop(runs)
+            process.start()
+            if beat.running:
+                beat.stop()
     finally:
+        for run in runs:  # a forced stop (second signal) skips spider_closed: close the row
+            if run.summary.status == "running":
+                with contextlib.suppress(Exception):
+                    run.ingestor.close()
+                close_run(repo, run.summary.run_id, "interrupted", "process stopped mid-crawl")
+                run.summary.status = "interrupted"
+                summaries.append(run.summary)
         writer.close()
         engine.dispose()
     order = {s.name: i for i, s in enumerate(sources)}

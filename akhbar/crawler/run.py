@@ -53,6 +53,12 @@ class SourceRun:
             self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
             self._next_beat = time.monotonic() + self.heartbeat_every
 
+    def beat(self) -> None:
+        """Commit the pending batch and refresh ``heartbeat_at`` and the counters."""
+        self.ingestor.flush()  # SQLite has one writer: commit before touching crawl_runs
+        self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
+        self._next_beat = time.monotonic() + self.heartbeat_every
+
     def finish(
         self, reason: str, skipped_known: int, skipped_budget: int, notes: list[str]
     ) -> RunSummary:

@@ -32,20 +32,22 @@ The index lives in memory and is rebuilt from the stored signatures at start-up
 
 from __future__ import annotations
 
+import gc
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 
+from akhbar.dedup.lsh import BandedLSH
 from akhbar.dedup.minhash import (
+    HASH_VERSION,
     SCHEME,
-    build_signature,
-    shingles,
     signature_from_bytes,
     signature_to_bytes,
 )
-from akhbar.dedup.normalize import normalize_text, normalized_hash, words
+from akhbar.dedup.normalize import normalized_hash
+from akhbar.dedup.sketch import Sketcher
 from akhbar.records import DuplicateKind
 from akhbar.settings import DedupSettings
 
@@ -59,26 +61,31 @@ __all__ = [
 ]
 
 # The stored bytes are the LeanMinHash serialisation followed by the word count (uint32 LE),
-# so that containment can be estimated for articles reloaded from the database. Readers that
-# only want the signature (``signature_from_bytes``, ``LeanMinHash.deserialize``) ignore it.
+# so that containment can be estimated for articles reloaded from the database, and the
+# version of the shingle hash (one byte; rows without it were made with version 1, SHA-1 per
+# shingle, and cannot be compared with new signatures). Readers that only want the signature
+# (``signature_from_bytes``, ``LeanMinHash.deserialize``) ignore the trailer.
 _WORD_COUNT = struct.Struct("<I")
+_TRAILER = struct.Struct("<IB")
 
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What dedup needs to know about one text; ``word_count`` counts normalised words
-    (``None`` only for signatures stored without it)."""
+    (``None`` only for signatures stored without it); ``hash_version`` is the shingle hash the
+    signature was made with."""
 
     text_hash: str
     minhash: LeanMinHash
     word_count: int | None
+    hash_version: int = HASH_VERSION
 
     def signature_bytes(self) -> bytes:
         """The persistent form (stored with the article, read back by :meth:`from_bytes`)."""
         data = signature_to_bytes(self.minhash)
         if self.word_count is None:
             return data
-        return data + _WORD_COUNT.pack(self.word_count)
+        return data + _TRAILER.pack(self.word_count, self.hash_version)
 
     @classmethod
     def from_bytes(cls, text_hash: str, data: bytes) -> Fingerprint:
@@ -87,10 +94,15 @@ class Fingerprint:
         size = minhash.bytesize("<")
         if len(data) == size:
             return cls(text_hash, minhash, None)
-        if len(data) == size + _WORD_COUNT.size:
+        if len(data) == size + _TRAILER.size:
+            word_count, version = _TRAILER.unpack_from(data, size)
+            return cls(text_hash, minhash, word_count, version)
+        if len(data) == size + _WORD_COUNT.size:  # written before the hash version was kept
             (word_count,) = _WORD_COUNT.unpack_from(data, size)
-            return cls(text_hash, minhash, word_count)
-        raise ValueError(f"signature of {len(data)} bytes, expected {size} or {size + 4}")
+            return cls(text_hash, minhash, word_count, 1)
+        raise ValueError(
+            f"signature of {len(data)} bytes, expected {size}, {size + 4} or {size + 5}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +147,12 @@ class Deduplicator:
 
     def __init__(self, settings: DedupSettings) -> None:
         self.settings = settings
-        self._lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
+        self._lsh = BandedLSH(settings.threshold, settings.num_perm)
         self._entries: dict[int, _Entry] = {}
         self._ids_by_hash: dict[str, set[int]] = {}
+        self._sketcher = Sketcher(settings.shingle_size, settings.num_perm, settings.seed)
+        self.high_water = 0
+        """The largest article id ever added (where reading other processes' articles resumes)."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -147,15 +162,9 @@ class Deduplicator:
 
     # -- fingerprints -------------------------------------------------------------------------
     def fingerprint(self, text: str) -> Fingerprint:
-        """Normalise, hash and sketch one article text."""
-        normalized = normalize_text(text)
-        tokens = words(normalized)
-        signature = build_signature(
-            shingles(tokens, self.settings.shingle_size),
-            num_perm=self.settings.num_perm,
-            seed=self.settings.seed,
-        )
-        return Fingerprint(normalized_hash(normalized), signature, len(tokens))
+        """Normalise, hash and sketch one article text (see :mod:`akhbar.dedup.sketch`)."""
+        result = self._sketcher.sketch(text)
+        return Fingerprint(normalized_hash(result.normalized), result.signature, result.word_count)
 
     # -- verdicts -----------------------------------------------------------------------------
     def check(self, fp: Fingerprint) -> Verdict:
@@ -203,10 +212,10 @@ class Deduplicator:
             if current.fingerprint == fp:
                 return
             self.remove(article_id)
-        self._check_compatible(fp.minhash)
+        self._check_compatible(fp)
         in_lsh = self._long_enough(fp.word_count)
         if in_lsh:
-            self._lsh.insert(article_id, fp.minhash, check_duplication=False)
+            self._lsh.insert(article_id, fp.minhash)
         self._register(article_id, fp, in_lsh)
 
     def remove(self, article_id: int) -> None:
@@ -222,29 +231,34 @@ class Deduplicator:
             del self._ids_by_hash[entry.fingerprint.text_hash]
 
     def load(self, rows: Iterable[tuple[int, str, bytes]]) -> int:
-        """Add stored articles ``(article_id, text_hash, signature bytes)`` in one batched
-        LSH insertion session; returns how many rows were read."""
+        """Add stored articles ``(article_id, text_hash, signature bytes)``; returns how many
+        rows were read."""
         count = 0
-        with self._lsh.insertion_session() as session:
+        collecting = gc.isenabled()
+        gc.disable()  # millions of new, acyclic objects: the cycle collector only slows this down
+        try:
             for article_id, text_hash, data in rows:
                 fp = Fingerprint.from_bytes(text_hash, data)
                 count += 1
-                if article_id in self._entries:
-                    self.add(article_id, fp)  # rare: the slow path keeps add()'s semantics
-                    continue
-                self._check_compatible(fp.minhash)
-                in_lsh = self._long_enough(fp.word_count)
-                if in_lsh:
-                    session.insert(article_id, fp.minhash, check_duplication=False)
-                self._register(article_id, fp, in_lsh)
+                self.add(article_id, fp)
+        finally:
+            if collecting:
+                gc.enable()
         return count
 
     def _register(self, article_id: int, fp: Fingerprint, in_lsh: bool) -> None:
+        self.high_water = max(self.high_water, article_id)
         self._entries[article_id] = _Entry(fp, in_lsh)
         self._ids_by_hash.setdefault(fp.text_hash, set()).add(article_id)
 
-    def _check_compatible(self, minhash: LeanMinHash) -> None:
+    def _check_compatible(self, fp: Fingerprint) -> None:
         """Signatures made with other settings cannot be compared: fail loudly, not wrongly."""
+        if fp.hash_version != HASH_VERSION:
+            raise ValueError(
+                f"signature made with shingle hash version {fp.hash_version}, this akhbar uses "
+                f"{HASH_VERSION}: re-fingerprint the stored articles"
+            )
+        minhash = fp.minhash
         if (len(minhash), minhash.seed, minhash.scheme) != (
             self.settings.num_perm,
             self.settings.seed,

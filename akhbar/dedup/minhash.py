@@ -6,21 +6,27 @@ minimum of one random permutation over the set, equal with probability J). Stand
 about ``sqrt(J(1-J)/num_perm)``: ±0.04 at J = 0.6 with 128 permutations.
 
 Signatures are stored with the articles and reloaded after a restart, so everything here is
-deterministic across processes: SHA-1 based shingle hashes (not Python's salted ``hash``),
+deterministic across processes: the shingle hash of :mod:`akhbar.dedup.sketch` (a fixed
+polynomial word hash, not Python's salted ``hash``; version :data:`HASH_VERSION`),
 permutations from the configured seed, datasketch's ``affine32`` scheme pinned explicitly, and
 little-endian serialisation (``LeanMinHash.serialize`` with ``"<"``: 13 + 4·num_perm bytes).
+Articles are fingerprinted by :class:`akhbar.dedup.sketch.Sketcher` straight from their text;
+:func:`build_signature` gives the same signature for an explicit set of shingles.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
 
-from datasketch import LeanMinHash, MinHash
-from datasketch.hashfunc import sha1_hash32
+import numpy as np
+from datasketch import LeanMinHash
+
+from akhbar.dedup.sketch import HASH_VERSION, SCHEME, Sketcher, lean_signature, shingle_hash32
 
 __all__ = [
+    "HASH_VERSION",
     "SCHEME",
     "build_signature",
     "shingles",
@@ -28,7 +34,6 @@ __all__ = [
     "signature_to_bytes",
 ]
 
-SCHEME = "affine32"  # datasketch >= 2.0 default, pinned so stored signatures stay comparable
 _BYTEORDER = "<"
 
 
@@ -46,22 +51,15 @@ def shingles(words: Sequence[str], size: int) -> set[bytes]:
 
 
 @lru_cache(maxsize=8)
-def _permutations(num_perm: int, seed: int) -> Any:
-    """The permutation parameters for (num_perm, seed): generated once, shared by all sketches."""
-    return MinHash(num_perm=num_perm, seed=seed, hashfunc=sha1_hash32, scheme=SCHEME).permutations
+def _sketcher(num_perm: int, seed: int) -> Sketcher:
+    return Sketcher(1, num_perm, seed)
 
 
 def build_signature(items: set[bytes], num_perm: int, seed: int) -> LeanMinHash:
-    """The frozen MinHash of a set of shingles (``update_batch``: one vectorised pass)."""
-    minhash = MinHash(
-        num_perm=num_perm,
-        seed=seed,
-        hashfunc=sha1_hash32,
-        permutations=_permutations(num_perm, seed),
-        scheme=SCHEME,
-    )
-    minhash.update_batch(items)
-    return LeanMinHash(minhash)
+    """The frozen MinHash of a set of shingles (UTF-8 words joined by single spaces)."""
+    hashes = np.fromiter((shingle_hash32(item) for item in items), np.uint32, len(items))
+    sketcher = _sketcher(num_perm, seed)
+    return LeanMinHash(seed=seed, hashvalues=sketcher.minhash_values(hashes), scheme=SCHEME)
 
 
 def signature_to_bytes(signature: LeanMinHash) -> bytes:
@@ -71,6 +69,19 @@ def signature_to_bytes(signature: LeanMinHash) -> bytes:
     return bytes(buf)
 
 
+_HEADER = struct.Struct("<qiB")  # seed, -num_perm (scheme-tagged format), scheme code
+_AFFINE32_CODE = 1
+
+
 def signature_from_bytes(data: bytes) -> LeanMinHash:
-    """Inverse of :func:`signature_to_bytes` (bytes after the signature are ignored)."""
+    """Inverse of :func:`signature_to_bytes` (bytes after the signature are ignored).
+
+    ``affine32`` signatures (all akhbar writes) are read with one ``np.frombuffer``; anything
+    else goes through ``LeanMinHash.deserialize``.
+    """
+    if len(data) >= _HEADER.size:
+        seed, size, code = _HEADER.unpack_from(data)
+        if size < 0 and code == _AFFINE32_CODE and len(data) >= _HEADER.size - 4 * size:
+            values = np.frombuffer(data, "<u4", -size, _HEADER.size).astype(np.uint32)
+            return lean_signature(seed, values)
     return LeanMinHash.deserialize(data, _BYTEORDER)

@@ -142,3 +142,16 @@ def robots(*, disallow: list[str], allow: list[str], sitemap: str) -> Page:
     lines += [f"Allow: {path}" for path in allow]
     lines += ["", f"Sitemap: {sitemap}", ""]
     return Page("\n".join(lines).encode("utf-8"), TEXT_TYPE)
+
+
+def day_archive(site_title: str, path: str, entries: list[Entry]) -> Page:
+    """A day archive page: a plain list of the day's article links."""
+    from html import escape
+
+    items = "".join(f'<li><a href="{escape(e.url)}">{escape(e.title)}</a></li>' for e in entries)
+    body = (
+        f'<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+        f"<title>{escape(path.strip('/'))} - {escape(site_title)}</title></head>"
+        f"<body><h1>{escape(path.strip('/'))}</h1><ul>{items}</ul></body></html>"
+    )
+    return Page(body.encode("utf-8"))

@@ -36,6 +36,11 @@ def seeds_toml(built: BuiltSite, *, schedule: str = "every 30m") -> str:
         f"feeds = {_array([built.url(p) for p in rules.feeds])}",
         f"sitemaps = {_array([built.url(p) for p in rules.sitemaps])}",
         f"start_urls = {_array([built.url(p) for p in rules.start_urls])}",
+        *(
+            [f"archive_urls = {_array([built.url(p) for p in rules.archive_urls])}"]
+            if rules.archive_urls
+            else []
+        ),
         f"allow = {_array(list(rules.allow), quote=False)}",
         f"deny = {_array(list(rules.deny), quote=False)}",
         f"schedule = {_basic(schedule)}",

@@ -29,6 +29,7 @@ class SiteRules:
     robots_disallow: tuple[str, ...]
     robots_allow: tuple[str, ...]
     robots_sitemap: str
+    archive_urls: tuple[str, ...] = ()  # date archive templates (seeds ``archive_urls``)
 
 
 RULES: dict[Kind, SiteRules] = {
@@ -61,6 +62,7 @@ RULES: dict[Kind, SiteRules] = {
         robots_disallow=("/*/print/", "/wp-admin/"),
         robots_allow=("/wp-admin/admin-ajax.php",),
         robots_sitemap="/sitemap.xml",
+        archive_urls=("/{date:%Y/%m/%d}/",),
     ),
 }
 
@@ -143,7 +145,17 @@ def _discovery(site: SiteContent, base: str) -> dict[str, Page]:
             title=site.title, link=base + "/", self_url=base + "/feed/atom/", entries=entries
         )
         routes["/sitemap.xml"] = feeds.urlset(entries, date_only=True)
+        routes.update(_day_archives(site, base, entries))
     return routes
+
+
+def _day_archives(site: SiteContent, base: str, entries: list[Entry]) -> dict[str, Page]:
+    """WordPress-style day archives (``/2024/03/04/``): the links of that day's stories (in
+    the site's time zone, as the URLs are), for ``akhbar backfill``'s ``archive_urls``."""
+    days: dict[str, list[Entry]] = {}
+    for entry in entries:
+        days.setdefault(f"/{entry.published:%Y/%m/%d}/", []).append(entry)
+    return {path: feeds.day_archive(site.title, path, items) for path, items in days.items()}
 
 
 def build_site(site: SiteContent, base: str) -> BuiltSite:

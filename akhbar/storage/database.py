@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from akhbar.errors import AkhbarError
 
+WRITE_OPTION = "akhbar_write"  # execution option: this transaction will write (SQLite: IMMEDIATE)
+
 
 class DatabaseURLError(AkhbarError, ValueError):
     """The database URL cannot be used (bad syntax or unsupported backend)."""
@@ -42,7 +44,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Sessions that will write take the write lock up front (BEGIN IMMEDIATE, waiting up to the
+    # busy timeout): a deferred transaction that read first and writes later fails at once with
+    # "database is locked" when another process (a second crawl) committed in between.
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -59,5 +67,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``write=True`` for units of work that read, then write."""
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)

@@ -17,6 +17,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -55,6 +57,16 @@ class CrawlRun(Base):
     """One row per crawl, backfill or reprocess run, with its counters."""
 
     __tablename__ = "crawl_runs"
+    # the run lease (issue 6): at most one running row per source, on every backend
+    __table_args__ = (
+        Index(
+            "uq_crawl_runs_running_source",
+            "source",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
@@ -143,3 +155,30 @@ class Duplicate(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+
+class BoilerplateLine(Base):
+    """A line seen on several pages of one source: the per-source boilerplate model (issue 4)."""
+
+    __tablename__ = "boilerplate_lines"
+    __table_args__ = (
+        UniqueConstraint("source", "line_key", name="uq_boilerplate_lines_source_line_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
+    line_key: Mapped[str] = mapped_column(String(40))
+    line: Mapped[str] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    titles: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BoilerplateSource(Base):
+    """How many pages of a source the boilerplate model has seen (issue 4)."""
+
+    __tablename__ = "boilerplate_sources"
+
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"), primary_key=True)
+    pages_seen: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -16,17 +16,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Engine, Select, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
 from akhbar.storage.database import make_session_factory
+from akhbar.storage.feed import CursorGate
 from akhbar.storage.models import Article, CrawlRun, Duplicate, Page, Source
+from akhbar.storage.search import index_article
 from akhbar.storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(namespace "akd5", key 1): the dedup decision of all crawl processes.
+DEDUP_LOCK = {"ns": 0x616B6435, "key": 1}
 
 # Pages with these outcomes are final: the crawler never fetches their URL again.
 _FINAL_OUTCOMES = (PageOutcome.ARTICLE, PageOutcome.DUPLICATE, PageOutcome.REJECTED)
@@ -93,11 +98,12 @@ class Repository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = make_session_factory(engine)
+        self.write_sessions = make_session_factory(engine, write=True)  # read-then-write
 
     # -- sources ------------------------------------------------------------------------------
     def sync_source(self, name: str, home_url: str | None, languages: Sequence[str]) -> None:
         """Insert or update the ``sources`` row of one seeds file."""
-        with self.sessions.begin() as session:
+        with self.write_sessions.begin() as session:
             row = session.scalar(select(Source).where(Source.name == name))
             language = languages[0] if languages else "und"
             if row is None:
@@ -267,9 +273,10 @@ class IngestWriter:
     def __init__(self, repo: Repository, batch_size: int) -> None:
         self.repo = repo
         self.batch_size = batch_size
-        self.session: Session = repo.sessions()
+        self.session: Session = repo.write_sessions()
         self.pending = 0
         self.pending_article_ids: list[int] = []
+        self.cursor_gate = CursorGate(self.session)
 
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
     def article_id_for_url(self, url: str) -> int | None:
@@ -312,12 +319,17 @@ class IngestWriter:
             minhash=minhash,
             crawl_run_id=run_id,
         )
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-        except IntegrityError:
-            log.info("article already stored (url or text hash): %s", record.url)
-            return None
+        # readers' cursor safety and the search index (issue 7): see storage/feed.py, search.py
+        with self.cursor_gate.inserting() as publish_in_flight:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(row)
+                    self.session.flush()
+                    index_article(self.session, row.id, record.title, record.text)
+            except IntegrityError:
+                log.info("article already stored (url or text hash): %s", record.url)
+                return None
+            publish_in_flight(row.id)
         self.pending_article_ids.append(row.id)
         return row.id
 
@@ -386,6 +398,29 @@ class IngestWriter:
             row.fetch_count += 1
         self.session.flush()
         self.pending += 1
+
+    # -- dedup across processes (issue 5, docs/dedup.md) ---------------------------------------
+    def lock_dedup(self) -> None:
+        """Serialise "is this a new story?" with every other crawl process until the commit.
+
+        PostgreSQL: a transaction-level advisory lock (``DEDUP_LOCK``). SQLite: the writer's
+        transaction already holds the database write lock (``BEGIN IMMEDIATE``); this makes
+        sure it has begun.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), DEDUP_LOCK)
+        else:
+            self.session.connection()
+
+    def signatures_after(self, article_id: int) -> list[tuple[int, str, bytes]]:
+        """(id, text hash, MinHash bytes) of the articles with a larger id, as this unit of
+        work sees them (with the dedup lock held: everything other processes committed)."""
+        rows = self.session.execute(
+            select(Article.id, Article.text_hash, Article.minhash)
+            .where(Article.id > article_id)
+            .order_by(Article.id)
+        ).all()
+        return [(i, h, bytes(m)) for i, h, m in rows]
 
     # -- transaction control ------------------------------------------------------------------
     def due(self) -> bool:

@@ -76,3 +76,19 @@ def test_binary_signatures(data: bytes, kind: str) -> None:
 
 def test_html_is_not_binary(cp1256_page: bytes) -> None:
     assert not_html_reason(cp1256_page) is None
+
+
+@pytest.mark.parametrize("header", [None, "iso-8859-6", "utf-8", "iso-8859-1"])
+def test_iso_8859_6_is_correct_arabic(header: str | None) -> None:
+    page = TEMPLATE.format(p=PARAGRAPH).replace("windows-1256", "iso-8859-6")
+    body = page.encode("iso-8859-6")
+    assert PARAGRAPH in decode_html(body, header)
+    result = extract(body, "https://khaleej.example/a/2", encoding=header)
+    assert isinstance(result, Article), result
+    assert PARAGRAPH in result.text
+    assert result.title == "لقاء في أستانا"
+
+
+def test_iso_8859_6_without_any_declaration() -> None:
+    page = TEMPLATE.format(p=PARAGRAPH).replace("; charset=windows-1256", "")
+    assert PARAGRAPH in decode_html(page.encode("iso-8859-6"))

@@ -1,0 +1,268 @@
+"""``akhbar reprocess``: re-extract stored raw pages with the current cleaner, without fetching.
+
+For each source the stored pages (``pages.raw_html``) go through the current cleaner and the
+source's learned boilerplate (learned first from the pages themselves when the source has no
+model yet); records that changed are rewritten and their dedup verdicts re-judged:
+
+* an article whose text or metadata changed is updated in place (and re-indexed); if its new
+  text now copies another article and nothing copies it, it becomes a duplicate;
+* an article page that the cleaner now rejects loses its record (kept when others copy it);
+* a rejected page that is now an article goes through the normal ingest path (new or copy);
+* a duplicate whose text no longer copies its original becomes an article, or is rejected.
+
+Each source's pass is one ``crawl_runs`` row of kind ``reprocess`` and commits in batches, so
+an interrupted reprocess is resumed by running it again: pages already brought up to date come
+out ``unchanged``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from akhbar.cleaner import extract
+from akhbar.cleaner.boilerplate import BoilerplateModel
+from akhbar.dedup import Deduplicator, Duplicate
+from akhbar.pipeline import Ingestor
+from akhbar.records import Article, PageOutcome, Rejection
+from akhbar.seeds import SourceConfig
+from akhbar.settings import AkhbarSettings
+from akhbar.storage import Repository, RunCounters, make_engine
+from akhbar.storage import reprocess_store as store
+from akhbar.storage.boilerplate import BoilerplateStore
+from akhbar.storage.migrate import ensure_schema
+
+__all__ = ["ReprocessSummary", "reprocess"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (source, done, total)
+
+
+@dataclass
+class ReprocessSummary:
+    """What one source's reprocess changed."""
+
+    source: str
+    run_id: int | None = None
+    status: str = "running"
+    pages: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    now_rejected: int = 0
+    now_article: int = 0
+    now_duplicate: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _record(
+    page_result: Article | Rejection, model: BoilerplateModel | None
+) -> Article | Rejection:
+    if isinstance(page_result, Article) and model is not None:
+        page_result.text = model.strip(page_result.text, page_result.title)
+    return page_result
+
+
+class _SourcePass:
+    def __init__(
+        self,
+        repo: Repository,
+        settings: AkhbarSettings,
+        source: SourceConfig,
+        dedup: Deduplicator,
+        model: BoilerplateModel,
+        run_id: int,
+    ) -> None:
+        self.repo = repo
+        self.settings = settings
+        self.source = source
+        self.dedup = dedup
+        self.model = model
+        self.writer = repo.writer(settings.crawl.batch_size)
+        # the ingest path for pages that become articles (the model is applied here already)
+        self.ingestor = Ingestor(
+            source=source,
+            writer=self.writer,
+            run_id=run_id,
+            dedup=dedup,
+            cleaner=settings.cleaner,
+        )
+        self.summary = ReprocessSummary(source.name, run_id)
+
+    def extract(self, item: store.StoredPage) -> Article | Rejection:
+        page = item.page
+        result = extract(
+            page.body,
+            page.final_url or page.url,
+            encoding=page.encoding,
+            settings=self.settings.cleaner,
+            languages=self.source.languages,
+        )
+        if isinstance(result, Article):
+            result.url = page.url
+        return _record(result, self.model)
+
+    def one(self, item: store.StoredPage) -> str:
+        new = self.extract(item)
+        if item.outcome == PageOutcome.ARTICLE.value:
+            return self._was_article(item, new)
+        if item.outcome == PageOutcome.DUPLICATE.value:
+            return self._was_duplicate(item, new)
+        return self._was_rejected(item, new)
+
+    def _reason(self, rejection: Rejection) -> str:
+        return rejection.reason.value + (f": {rejection.detail}" if rejection.detail else "")
+
+    def _ingest(self, item: store.StoredPage, article: Article) -> str:
+        result = self.ingestor._store(item.page, article)
+        return "now_duplicate" if result.outcome is PageOutcome.DUPLICATE else "now_article"
+
+    def _was_article(self, item: store.StoredPage, new: Article | Rejection) -> str:
+        row = store.own_article(self.writer, item.page.url)
+        if row is None:  # the page pointed at another article ("already stored"): leave it
+            return "unchanged"
+        if isinstance(new, Rejection):
+            if store.has_copies(self.writer, row.id):
+                self.summary.notes.append(f"{item.page.url}: rejected but copied; record kept")
+                return "unchanged"
+            self.dedup.remove(row.id)
+            store.delete_article(self.writer, row.id)
+            store.set_rejected(self.writer, item.id, self._reason(new))
+            return "now_rejected"
+        if store.same_record(row, new):
+            return "unchanged"
+        fingerprint = self.dedup.fingerprint(new.text)
+        self.dedup.remove(row.id)
+        verdict = self.dedup.check(fingerprint)
+        if isinstance(verdict, Duplicate) and not store.has_copies(self.writer, row.id):
+            store.delete_article(self.writer, row.id)
+            return self._ingest(item, new)
+        store.update_article(
+            self.writer, row, new, fingerprint.text_hash, fingerprint.signature_bytes()
+        )
+        self.dedup.add(row.id, fingerprint)
+        self.writer.pending += 1
+        return "changed"
+
+    def _was_duplicate(self, item: store.StoredPage, new: Article | Rejection) -> str:
+        if isinstance(new, Rejection):
+            store.delete_duplicate(self.writer, item.page.url)
+            store.set_rejected(self.writer, item.id, self._reason(new))
+            return "now_rejected"
+        verdict = self.dedup.check(self.dedup.fingerprint(new.text))
+        of = store.duplicate_of(self.writer, item.page.url)
+        if isinstance(verdict, Duplicate) and verdict.of == of:
+            return "unchanged"
+        store.delete_duplicate(self.writer, item.page.url)
+        return self._ingest(item, new)
+
+    def _was_rejected(self, item: store.StoredPage, new: Article | Rejection) -> str:
+        if isinstance(new, Rejection):
+            reason = self._reason(new)
+            if reason != item.reason:
+                store.set_rejected(self.writer, item.id, reason)
+            return "unchanged"
+        return self._ingest(item, new)
+
+
+def _learn(repo: Repository, settings: AkhbarSettings, source: SourceConfig) -> BoilerplateModel:
+    """A first model for a source that has none: observe every stored page once."""
+    model = BoilerplateModel(source.name)
+    for item in store.iter_pages(repo, source.name, None):
+        result = extract(
+            item.page.body,
+            item.page.final_url or item.page.url,
+            encoding=item.page.encoding,
+            settings=settings.cleaner,
+            languages=source.languages,
+        )
+        if isinstance(result, Article):
+            model.observe(result.text, result.title)
+    return model
+
+
+def reprocess(
+    settings: AkhbarSettings,
+    sources: Sequence[SourceConfig],
+    *,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+) -> list[ReprocessSummary]:
+    """Re-extract the stored pages of ``sources`` (fetched at or after ``since``)."""
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine)
+    repo = Repository(engine)
+    dedup = Deduplicator(settings.dedup)
+    dedup.load(repo.iter_signatures())
+    models = BoilerplateStore(engine)
+    summaries: list[ReprocessSummary] = []
+    try:
+        for source in sources:
+            summaries.append(_one_source(repo, settings, source, dedup, models, since, progress))
+    finally:
+        engine.dispose()
+    return summaries
+
+
+def _one_source(
+    repo: Repository,
+    settings: AkhbarSettings,
+    source: SourceConfig,
+    dedup: Deduplicator,
+    models: BoilerplateStore,
+    since: datetime | None,
+    progress: Progress | None,
+) -> ReprocessSummary:
+    started = time.perf_counter()
+    repo.sync_source(source.name, source.home, source.languages)
+    model = models.load(source.name)
+    if model.pages_seen == 0:
+        model = _learn(repo, settings, source)
+        models.save(model)
+    total = store.count_pages(repo, source.name, since)
+    try:
+        run_id = repo.start_run(source.name, "reprocess")
+    except IntegrityError:  # a crawl of the source holds its run lease right now
+        log.error("%s: a run of this source is in progress; reprocess skipped", source.name)
+        return ReprocessSummary(source.name, None, status="busy", notes=["run in progress"])
+    work = _SourcePass(repo, settings, source, dedup, model, run_id)
+    counters = RunCounters()
+    summary = work.summary
+    status, error = "ok", None
+    try:
+        for done, item in enumerate(store.iter_pages(repo, source.name, since), start=1):
+            verdict = work.one(item)
+            setattr(summary, verdict, getattr(summary, verdict) + 1)
+            summary.pages = done
+            counters.fetched = done
+            counters.rejected += verdict == "now_rejected"
+            counters.new += verdict in ("changed", "now_article")
+            counters.duplicate += verdict == "now_duplicate"
+            if verdict != "unchanged":
+                log.info("%s reprocess %s %s", source.name, verdict, item.page.url)
+            if work.writer.due():
+                work.ingestor.flush()
+                repo.heartbeat(run_id, counters)
+            if progress is not None:
+                progress(source.name, done, total)
+        work.ingestor.flush()
+    except BaseException as exc:
+        status, error = (
+            ("interrupted", "stopped by the user")
+            if isinstance(exc, KeyboardInterrupt)
+            else ("failed", f"{type(exc).__name__}: {exc}")
+        )
+        work.ingestor.flush()
+        raise
+    finally:
+        work.writer.close()
+        repo.finish_run(run_id, status, counters, error)
+        summary.status = status
+        summary.seconds = time.perf_counter() - started
+    return summary

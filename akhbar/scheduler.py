@@ -1,0 +1,469 @@
+"""``akhbar schedule``: crawl every source on its seeds schedule, for months, in the foreground.
+
+Why it is built this way:
+
+- APScheduler 3's ``BlockingScheduler`` runs in the foreground (systemd, containers); its jobs
+  live in the same database (``SQLAlchemyJobStore``, table ``apscheduler_jobs``), one job per
+  source with the id ``crawl:<source>``. At every start and on ``SIGHUP`` the jobs are synced
+  with the seeds directory: new sources are added (first run at once), changed schedules are
+  rescheduled, jobs of vanished sources removed, unchanged ones kept with their persisted next
+  run time, so missed runs after downtime coalesce into one run (``coalesce=True``).
+- Each run is its own ``python -m akhbar crawl SOURCE --kind scheduled`` process: Twisted's
+  reactor cannot restart in one process, and a crawl that hangs or leaks can be stopped alone.
+- Never two runs of one source: ``max_instances=1`` here, and the ``crawl_runs`` lease in the
+  database (``akhbar.storage.runs``), which a manual ``akhbar crawl`` respects too.
+- A global limit on concurrent crawls (``max_concurrent_runs``) and a per-run time limit
+  (``run_time_limit``: SIGTERM, then SIGKILL after ``kill_after``; the row says why).
+- ``SIGTERM``/``SIGINT``: start nothing more, give running crawls ``shutdown_grace`` seconds,
+  then stop them; their rows end ``interrupted``, never ``running``. A second signal stops them
+  at once. Runs of processes that died (kill -9, power loss) are reaped at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from akhbar.errors import AkhbarError
+from akhbar.seeds import SourceConfig, load_seeds
+from akhbar.settings import AkhbarSettings
+from akhbar.storage import Repository, make_engine
+from akhbar.storage.migrate import ensure_schema
+from akhbar.storage.runs import (
+    interrupt_runs_of,
+    note_on_runs_of,
+    reap_dead_runs,
+    recent_runs,
+)
+from akhbar.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_FUNC = "akhbar.scheduler:run_scheduled_job"
+JOB_PREFIX = "crawl:"
+JOBS_TABLE = "apscheduler_jobs"
+EXECUTOR_THREADS = 64  # one per source at most (max_instances=1); runs wait for a slot
+
+# The scheduler of this process: persisted jobs name a module-level function, which finds it here.
+_ACTIVE: CrawlScheduler | None = None
+
+
+def run_scheduled_job(source: str) -> None:
+    """The persisted jobs' entry point: one scheduled run of ``source``."""
+    scheduler = _ACTIVE
+    if scheduler is None:
+        log.warning("%s: job fired outside `akhbar schedule`; ignored", source)
+        return
+    scheduler.run_source(source)
+
+
+def job_id(source: str) -> str:
+    return JOB_PREFIX + source
+
+
+def trigger_for(source: SourceConfig) -> IntervalTrigger | CronTrigger:
+    """The APScheduler trigger of a source's ``schedule`` (cron expressions are in UTC)."""
+    parsed = source.parsed_schedule
+    if parsed.interval is not None:
+        return IntervalTrigger(seconds=int(parsed.interval.total_seconds()), timezone=UTC)
+    assert parsed.cron is not None
+    return CronTrigger.from_crontab(parsed.cron, timezone="UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What a sync of the jobs with the seeds directory changed."""
+
+    added: list[str]
+    updated: list[str]
+    removed: list[str]
+    kept: list[str]
+    missed: dict[str, int]  # source -> run times missed while down (coalesced into one)
+
+
+def _missed_runs(job: Any, now: datetime) -> int:
+    count, when = 0, job.next_run_time
+    while when is not None and when <= now and count < 10_000:
+        count += 1
+        when = job.trigger.get_next_fire_time(when, now)
+    return count
+
+
+def sync_jobs(scheduler: BaseScheduler, settings: AkhbarSettings) -> SyncReport:
+    """Make the job store hold exactly one job per valid source, with its current schedule."""
+    loaded = load_seeds(settings.seeds_dir)
+    for error in loaded.errors:
+        log.warning("seeds: skipped %s", error)
+    wanted = {job_id(s.name): s for s in loaded.sources}
+    existing = {job.id: job for job in scheduler.get_jobs()}
+    grace = settings.scheduler.misfire_grace_time
+    grace_value = None if grace is None else int(grace)
+    now = datetime.now(UTC)
+    report = SyncReport([], [], [], [], {})
+    for jid in existing:
+        if jid not in wanted:
+            scheduler.remove_job(jid)
+            report.removed.append(jid.removeprefix(JOB_PREFIX))
+    for jid, source in wanted.items():
+        trigger = trigger_for(source)
+        name = f"crawl {source.name} ({source.schedule})"
+        job = existing.get(jid)
+        if job is None:
+            scheduler.add_job(
+                JOB_FUNC,
+                trigger=trigger,
+                args=[source.name],
+                id=jid,
+                name=name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=grace_value,
+                next_run_time=now,  # a new source is crawled at once, then on schedule
+                replace_existing=True,
+            )
+            report.added.append(source.name)
+            continue
+        if str(job.trigger) != str(trigger):
+            scheduler.reschedule_job(jid, trigger=trigger)
+            report.updated.append(source.name)
+        else:
+            missed = _missed_runs(job, now)
+            if missed:
+                report.missed[source.name] = missed
+            report.kept.append(source.name)
+        if (job.name, job.misfire_grace_time, job.func_ref, job.args) != (
+            name,
+            grace_value,
+            JOB_FUNC,
+            (source.name,),
+        ):
+            scheduler.modify_job(
+                jid,
+                name=name,
+                misfire_grace_time=grace_value,
+                func=JOB_FUNC,
+                args=[source.name],
+                max_instances=1,
+                coalesce=True,
+            )
+    for source_name, missed in report.missed.items():
+        log.info(
+            "%s: %d run time(s) missed while the scheduler was down; coalesced into one run now",
+            source_name,
+            missed,
+        )
+    log.info(
+        "jobs synced with %s: %d added, %d updated, %d removed, %d kept",
+        settings.seeds_dir,
+        len(report.added),
+        len(report.updated),
+        len(report.removed),
+        len(report.kept),
+    )
+    return report
+
+
+def _job_store(settings: AkhbarSettings) -> SQLAlchemyJobStore:
+    return SQLAlchemyJobStore(engine=make_engine(settings.database_url), tablename=JOBS_TABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleEntry:
+    """One line of ``akhbar schedule --list``."""
+
+    source: str
+    schedule: str | None
+    next_run_at: datetime | None
+    state: str  # scheduled | new (added at the next start) | changed | stale job
+    last_run_status: str | None
+    last_run_at: datetime | None
+
+
+def schedule_listing(settings: AkhbarSettings) -> list[ScheduleEntry]:
+    """Each source's schedule and persisted next run time, without running anything."""
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine)
+    repo = Repository(engine)
+    loaded = load_seeds(settings.seeds_dir)
+    # read the store directly: a started scheduler, even paused, could fire due jobs
+    store = _job_store(settings)
+    store.start(BlockingScheduler(timezone=UTC), "default")
+    try:
+        jobs = {job.id: job for job in store.get_all_jobs()}
+    finally:
+        store.shutdown()
+    last: dict[str, tuple[str, datetime]] = {}
+    for run in reversed(recent_runs(repo, limit=500)):
+        last[run.source] = (run.status, run.started_at)
+    entries: list[ScheduleEntry] = []
+    for source in loaded.sources:
+        job = jobs.pop(job_id(source.name), None)
+        if job is None:
+            state, next_run = "new (runs at the next start)", None
+        elif str(job.trigger) != str(trigger_for(source)):
+            state, next_run = "changed (rescheduled at the next start or SIGHUP)", None
+        else:
+            state, next_run = "scheduled", job.next_run_time
+        status, at = last.get(source.name, (None, None))
+        entries.append(ScheduleEntry(source.name, source.schedule, next_run, state, status, at))
+    for jid, job in sorted(jobs.items()):
+        name = jid.removeprefix(JOB_PREFIX)
+        status, at = last.get(name, (None, None))
+        entries.append(
+            ScheduleEntry(
+                name, None, job.next_run_time, "stale job (removed at the next start)", status, at
+            )
+        )
+    engine.dispose()
+    return entries
+
+
+class SchedulerFailed(AkhbarError, RuntimeError):
+    """The scheduler could not start its jobs."""
+
+
+class CrawlScheduler:
+    """The foreground scheduler: jobs, crawl subprocesses, limits and signals."""
+
+    def __init__(self, settings: AkhbarSettings) -> None:
+        self.settings = settings
+        self.config = settings.scheduler
+        self.engine = make_engine(settings.database_url)
+        self.repo = Repository(self.engine)
+        self.stopping = threading.Event()
+        self._grace_deadline: float | None = None
+        self._slots = threading.BoundedSemaphore(self.config.max_concurrent_runs)
+        self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+        self._active: set[str] = set()
+        self.failed = False
+        self.scheduler = BlockingScheduler(
+            jobstores={"default": _job_store(settings)},
+            executors={"default": ThreadPoolExecutor(EXECUTOR_THREADS)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run until SIGTERM/SIGINT; returns when every crawl it started has ended."""
+        global _ACTIVE
+        ensure_schema(self.engine)
+        reaped = reap_dead_runs(self.repo, self.config.stale_after)
+        if reaped:
+            log.warning("marked %d run(s) of dead processes interrupted", len(reaped))
+        self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
+        _ACTIVE = self
+        previous = {
+            sig: signal.signal(sig, handler)
+            for sig, handler in (
+                (signal.SIGTERM, self._on_stop_signal),
+                (signal.SIGINT, self._on_stop_signal),
+                (signal.SIGHUP, self._on_reload_signal),
+            )
+        }
+        log.info(
+            "scheduler started (pid %d): at most %d concurrent run(s), time limit %g s per run",
+            os.getpid(),
+            self.config.max_concurrent_runs,
+            self.config.run_time_limit,
+        )
+        try:
+            if not self.stopping.is_set():
+                self.scheduler.start()  # blocks until shutdown
+        finally:
+            self._drain()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            _ACTIVE = None
+            self.engine.dispose()
+        log.info("scheduler stopped")
+        if self.failed:
+            raise SchedulerFailed("the scheduler could not load its jobs (see the log above)")
+
+    def _on_started(self, _event: Any) -> None:
+        """Sync the persisted jobs with the seeds once the job store is open, before the
+        scheduler's loop looks for due jobs (same thread: nothing fires while syncing)."""
+        try:
+            sync_jobs(self.scheduler, self.settings)
+        except Exception:
+            log.exception("cannot sync jobs with the seeds directory; stopping")
+            self.failed = True
+            self.stopping.set()
+            self._grace_deadline = time.monotonic()
+            threading.Thread(target=self._shutdown_scheduler, name="akhbar-shutdown").start()
+
+    def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if self.stopping.is_set():
+            log.warning("%s again: stopping running crawls now", name)
+            self._grace_deadline = time.monotonic()
+            return
+        self._grace_deadline = time.monotonic() + self.config.shutdown_grace
+        self.stopping.set()
+        log.info(
+            "%s: no new runs; running crawls have %g s to finish", name, self.config.shutdown_grace
+        )
+        # not from the signal handler itself: shutdown takes the scheduler's locks
+        threading.Thread(target=self._shutdown_scheduler, name="akhbar-shutdown").start()
+
+    def _shutdown_scheduler(self) -> None:
+        give_up = time.monotonic() + 10.0
+        while True:
+            try:
+                self.scheduler.shutdown(wait=False)
+                return
+            except SchedulerNotRunningError:  # a signal just before start(): wait for it
+                if time.monotonic() > give_up:
+                    return
+                time.sleep(0.05)
+
+    def _on_reload_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        log.info("SIGHUP: reloading seeds from %s", self.settings.seeds_dir)
+        threading.Thread(target=self.reload, name="akhbar-reload").start()
+
+    def reload(self) -> SyncReport | None:
+        """Sync the running scheduler's jobs with the seeds directory."""
+        if self.stopping.is_set():
+            return None
+        with self._sync_lock:
+            try:
+                return sync_jobs(self.scheduler, self.settings)
+            except Exception:
+                log.exception("reload failed; jobs unchanged")
+                return None
+
+    def _drain(self) -> None:
+        """After the scheduler loop ends: wait for running crawls (they obey the grace period),
+        then make sure no row of ours is left ``running``."""
+        if self._grace_deadline is None:
+            self._grace_deadline = time.monotonic() + self.config.shutdown_grace
+        self.stopping.set()
+        while True:
+            with self._lock:
+                if not self._active:
+                    break
+            # the run threads stop their crawls at the grace deadline (sooner on a 2nd signal)
+            if time.monotonic() > self._grace_deadline + self.config.kill_after + 5.0:
+                break
+            time.sleep(0.1)
+        with self._lock:
+            leftovers = dict(self._children)
+        for pid, proc in leftovers.items():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+            interrupt_runs_of(self.repo, pid, "scheduler stopped")
+
+    # -- one run ------------------------------------------------------------------------------
+    def run_source(self, source: str) -> None:
+        """One scheduled run: wait for a concurrency slot, run the crawl process, watch it."""
+        if self.stopping.is_set():
+            return
+        with self._lock:
+            self._active.add(source)
+        try:
+            while not self._slots.acquire(timeout=0.2):
+                if self.stopping.is_set():
+                    log.info("%s: scheduled run not started (shutting down)", source)
+                    return
+            try:
+                if self.stopping.is_set():
+                    log.info("%s: scheduled run not started (shutting down)", source)
+                    return
+                self._crawl(source)
+            finally:
+                self._slots.release()
+        except Exception:
+            log.exception("%s: scheduled run failed to start", source)
+        finally:
+            with self._lock:
+                self._active.discard(source)
+
+    def crawl_command(self, source: str) -> list[str]:
+        return [sys.executable, "-m", "akhbar", "crawl", source, "--kind", "scheduled"]
+
+    def _crawl(self, source: str) -> None:
+        env = {
+            **os.environ,
+            "AKHBAR_DATABASE_URL": self.settings.database_url,  # in the environment, not argv
+            "AKHBAR_SEEDS_DIR": str(Path(self.settings.seeds_dir).resolve()),
+            "AKHBAR_LOG_LEVEL": self.settings.log_level,
+        }
+        started_at = utcnow()
+        clock = time.monotonic()
+        # own session: a terminal's Ctrl-C reaches the scheduler only, which applies the grace
+        proc = subprocess.Popen(
+            self.crawl_command(source),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        with self._lock:
+            self._children[proc.pid] = proc
+        log.info("%s: scheduled crawl started (pid %d)", source, proc.pid)
+        deadline = clock + self.config.run_time_limit
+        stop_reason: str | None = None
+        term_sent: float | None = None
+        while True:
+            try:
+                code = proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            now = time.monotonic()
+            if term_sent is None:
+                grace = self._grace_deadline
+                if now >= deadline:
+                    stop_reason = f"time limit of {self.config.run_time_limit:g} s reached"
+                elif self.stopping.is_set() and grace is not None and now >= grace:
+                    stop_reason = "scheduler shutting down, grace period over"
+                if stop_reason:
+                    log.warning("%s: stopping crawl pid %d: %s", source, proc.pid, stop_reason)
+                    proc.send_signal(signal.SIGTERM)
+                    term_sent = now
+            elif now - term_sent >= self.config.kill_after:
+                log.warning("%s: crawl pid %d did not stop; killing it", source, proc.pid)
+                proc.kill()
+                term_sent = float("inf")
+        if code != 0:  # killed, crashed or refused: no row of it may stay 'running'
+            how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+            interrupt_runs_of(self.repo, proc.pid, f"crawl process ended ({how})")
+        if stop_reason:
+            note = f"stopped by the scheduler: {stop_reason}"
+            note_on_runs_of(self.repo, proc.pid, started_at, note)
+        with self._lock:
+            self._children.pop(proc.pid, None)
+        log.info(
+            "%s: scheduled crawl ended (pid %d, exit %d) after %.1f s",
+            source,
+            proc.pid,
+            code,
+            time.monotonic() - clock,
+        )
+
+
+def run_scheduler(settings: AkhbarSettings) -> None:
+    """``akhbar schedule``: run the scheduler in the foreground until SIGTERM/SIGINT."""
+    CrawlScheduler(settings).run()

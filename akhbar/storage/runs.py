@@ -1,0 +1,210 @@
+"""The run lease and run listings: who is crawling which source right now, and what ran.
+
+A ``crawl_runs`` row with ``status = 'running'`` *is* the lease on its source: a partial unique
+index (migration 0004) lets the database refuse a second one, whichever process asks (the
+scheduler's subprocess or a manual ``akhbar crawl``). A process that dies without closing its
+row (kill -9, power loss) would hold the lease for ever, so every start first reaps such rows:
+a run whose process is gone from this host, or whose heartbeat is older than ``stale_after``,
+is marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from akhbar.storage.models import CrawlRun
+from akhbar.storage.repository import Repository
+from akhbar.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+HOSTNAME = socket.gethostname()
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """One ``crawl_runs`` row as the CLI and the scheduler show it."""
+
+    id: int
+    source: str
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    fetched: int
+    new: int
+    duplicate: int
+    rejected: int
+    failed: int
+    error: str | None
+    pid: int | None
+    hostname: str | None
+
+    @classmethod
+    def of(cls, row: CrawlRun) -> RunInfo:
+        return cls(
+            id=row.id,
+            source=row.source,
+            kind=row.kind,
+            status=row.status,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            heartbeat_at=row.heartbeat_at,
+            fetched=row.fetched,
+            new=row.new,
+            duplicate=row.duplicate,
+            rejected=row.rejected,
+            failed=row.failed,
+            error=row.error,
+            pid=row.pid,
+            hostname=row.hostname,
+        )
+
+    @property
+    def seconds(self) -> float | None:
+        """Duration of a finished run (or so far, from the last heartbeat)."""
+        end = self.finished_at or self.heartbeat_at
+        return (end - self.started_at).total_seconds() if end else None
+
+
+class SourceBusy(Exception):
+    """The source already has a running run (the lease is taken)."""
+
+    def __init__(self, holder: RunInfo) -> None:
+        self.holder = holder
+        where = f"pid {holder.pid} on {holder.hostname}" if holder.pid else "another process"
+        super().__init__(
+            f"{holder.source}: already running as run {holder.id} ({holder.kind}, {where}, "
+            f"started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC); not started"
+        )
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with ``pid`` exists on this host (zombies count as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) holds nothing
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _death_reason(run: CrawlRun, now: datetime, stale_after: float) -> str | None:
+    mine = run.hostname == HOSTNAME and run.pid is not None and run.pid != os.getpid()
+    if mine and run.pid is not None and not pid_alive(run.pid):
+        return f"process {run.pid} died without closing the run"
+    beat = run.heartbeat_at or run.started_at
+    if now - beat > timedelta(seconds=stale_after):
+        return f"heartbeat stale since {beat:%Y-%m-%d %H:%M:%S} UTC (over {stale_after:g} s)"
+    return None
+
+
+def reap_dead_runs(repo: Repository, stale_after: float, source: str | None = None) -> list[int]:
+    """Mark ``interrupted`` every running row whose process is gone; returns their ids."""
+    now = utcnow()
+    reaped: list[int] = []
+    with repo.write_sessions.begin() as session:
+        query = select(CrawlRun).where(CrawlRun.status == "running")
+        if source is not None:
+            query = query.where(CrawlRun.source == source)
+        for run in session.scalars(query):
+            reason = _death_reason(run, now, stale_after)
+            if reason is None:
+                continue
+            run.status = "interrupted"
+            run.finished_at = run.heartbeat_at or now
+            run.error = f"{reason}; marked interrupted at {now:%Y-%m-%d %H:%M:%S} UTC"
+            reaped.append(run.id)
+            log.warning("%s run %d interrupted: %s", run.source, run.id, reason)
+    return reaped
+
+
+def running_run(repo: Repository, source: str) -> RunInfo | None:
+    """The run currently holding ``source``'s lease, if any."""
+    with repo.sessions() as session:
+        row = session.scalar(
+            select(CrawlRun).where(CrawlRun.source == source, CrawlRun.status == "running")
+        )
+        return RunInfo.of(row) if row else None
+
+
+def acquire_run(repo: Repository, source: str, kind: str, stale_after: float) -> int:
+    """Start a run of ``source`` (take its lease) or raise :class:`SourceBusy`.
+
+    A dead holder is reaped first, so a crash never blocks the source for longer than
+    ``stale_after`` (on the same host: not at all).
+    """
+    reap_dead_runs(repo, stale_after, source)
+    try:
+        return repo.start_run(source, kind)
+    except IntegrityError:
+        holder = running_run(repo, source)
+        if holder is None:  # the holder finished in between: one more try
+            return repo.start_run(source, kind)
+        raise SourceBusy(holder) from None
+
+
+def interrupt_runs_of(
+    repo: Repository, pid: int, reason: str, hostname: str = HOSTNAME
+) -> list[int]:
+    """Close the running rows of process ``pid`` (which is gone or being stopped)."""
+    now = utcnow()
+    with repo.write_sessions.begin() as session:
+        rows = list(
+            session.scalars(
+                select(CrawlRun).where(
+                    CrawlRun.status == "running",
+                    CrawlRun.pid == pid,
+                    CrawlRun.hostname == hostname,
+                )
+            )
+        )
+        for run in rows:
+            run.status = "interrupted"
+            run.finished_at = now
+            run.error = reason if not run.error else f"{reason}; {run.error}"
+            log.warning("%s run %d interrupted: %s", run.source, run.id, reason)
+        return [r.id for r in rows]
+
+
+def note_on_runs_of(repo: Repository, pid: int, since: datetime, note: str) -> None:
+    """Prefix ``note`` to the error of the runs process ``pid`` started after ``since``."""
+    with repo.write_sessions.begin() as session:
+        for run in session.scalars(
+            select(CrawlRun).where(
+                CrawlRun.pid == pid, CrawlRun.hostname == HOSTNAME, CrawlRun.started_at >= since
+            )
+        ):
+            run.error = note if not run.error else f"{note}; {run.error}"
+
+
+def recent_runs(repo: Repository, source: str | None = None, limit: int = 20) -> list[RunInfo]:
+    """The latest runs, newest first (of one source, or of all)."""
+    with repo.sessions() as session:
+        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+        if source is not None:
+            query = query.where(CrawlRun.source == source)
+        return [RunInfo.of(r) for r in session.scalars(query)]
+
+
+def close_run(repo: Repository, run_id: int, status: str, error: str | None) -> None:
+    """Set the final status of a run that never got to close itself."""
+    with repo.write_sessions.begin() as session:
+        session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
+            .values(status=status, finished_at=utcnow(), error=error)
+        )

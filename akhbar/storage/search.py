@@ -1,0 +1,217 @@
+"""Full-text search over article titles and texts that works for Arabic spelling variants.
+
+Arabic pages write one word several ways (hamza forms of alef, ta marbuta or heh, optional
+diacritics, tatweel...). The index therefore holds the dedup normalisation
+(:func:`akhbar.dedup.normalize.normalize_text`) of title and text, and queries are normalised
+the same way, so "مدرسة" finds "مَدْرَسَه" and "اسعار" finds "أسعار".
+
+* SQLite: an FTS5 table ``articles_fts(title, body)`` whose rowid is the article id, ranked
+  with bm25 (title weighs three times the text).
+* PostgreSQL: ``article_search(article_id, document tsvector)`` with a GIN index, built with
+  the ``simple`` configuration (no stemming: the text is already folded), ranked with ts_rank.
+
+Both tables are created by migration 0005 and kept in sync here: :func:`index_article` is
+called when the writer stores an article, and ORM updates of an article's title or text (a
+reprocess) re-index it through a mapper event. Code that changes ``articles`` with bulk SQL
+must call :func:`reindex_articles` for the ids it touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, event, inspect, select, text
+from sqlalchemy.orm import Mapper, Session
+
+from akhbar.dedup.normalize import normalize_text
+from akhbar.storage.models import Article
+from akhbar.storage.types import UTCDateTime
+
+SNIPPET_WORDS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One matching article, best first; ``score`` grows with relevance."""
+
+    article_id: int
+    source: str
+    title: str
+    url: str
+    published_at: datetime | None
+    score: float
+    snippet: str
+
+
+# -- keeping the index in sync ---------------------------------------------------------------
+# Definite-article proclitics (after normalisation): "المدرسه" is also indexed as "مدرسه", so
+# a query for the bare word finds the article; longest first.
+_ARTICLE_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
+
+
+def search_document(text_: str) -> str:
+    """What the index holds for a title or text: the normalised words, plus each word that
+    carries a definite article once more without it."""
+    words = normalize_text(text_).split()
+    extra = []
+    for word in words:
+        for prefix in _ARTICLE_PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+                extra.append(word[len(prefix) :])
+                break
+    return " ".join(words + extra)
+
+
+def _index_rows(conn: Connection | Session, rows: Sequence[tuple[int, str, str]]) -> None:
+    if not rows:
+        return
+    params = [
+        {"id": article_id, "t": search_document(title), "b": search_document(body)}
+        for article_id, title, body in rows
+    ]
+    if _dialect(conn) == "postgresql":
+        conn.execute(
+            text(
+                "INSERT INTO article_search (article_id, document) VALUES (:id, "
+                "setweight(to_tsvector('simple', :t), 'A') || "
+                "setweight(to_tsvector('simple', :b), 'B')) "
+                "ON CONFLICT (article_id) DO UPDATE SET document = excluded.document"
+            ),
+            params,
+        )
+    else:
+        conn.execute(
+            text("DELETE FROM articles_fts WHERE rowid = :id"), [{"id": p["id"]} for p in params]
+        )
+        conn.execute(
+            text("INSERT INTO articles_fts (rowid, title, body) VALUES (:id, :t, :b)"), params
+        )
+
+
+def _dialect(conn: Connection | Session) -> str:
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    return bind.dialect.name
+
+
+def index_article(session: Session, article_id: int, title: str, body: str) -> None:
+    """Index (or re-index) one article inside the caller's transaction."""
+    _index_rows(session, [(article_id, title, body)])
+
+
+def reindex_articles(conn: Connection | Session, ids: Iterable[int] | None = None) -> int:
+    """Re-index the given article ids (all articles when ``None``); returns how many."""
+    done = 0
+    wanted = None if ids is None else sorted(set(ids))
+    last_id = 0
+    while True:
+        query = select(Article.id, Article.title, Article.text).order_by(Article.id).limit(1000)
+        if wanted is None:
+            query = query.where(Article.id > last_id)
+        else:
+            batch, wanted = wanted[:1000], wanted[1000:]
+            if not batch:
+                return done
+            query = query.where(Article.id.in_(batch))
+        rows = [(r[0], r[1], r[2]) for r in conn.execute(query).all()]
+        if wanted is None and not rows:
+            return done
+        _index_rows(conn, rows)
+        done += len(rows)
+        if rows:
+            last_id = rows[-1][0]
+
+
+@event.listens_for(Article, "after_update")
+def _reindex_on_update(_mapper: Mapper[Any], connection: Connection, target: Article) -> None:
+    state = inspect(target)
+    if state.attrs.title.history.has_changes() or state.attrs.text.history.has_changes():
+        _index_rows(connection, [(target.id, target.title, target.text)])
+
+
+@event.listens_for(Article, "after_delete")
+def _unindex_on_delete(_mapper: Mapper[Any], connection: Connection, target: Article) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("DELETE FROM article_search WHERE article_id = :id"), {"id": target.id}
+        )
+    else:
+        connection.execute(text("DELETE FROM articles_fts WHERE rowid = :id"), {"id": target.id})
+
+
+# -- querying --------------------------------------------------------------------------------
+def search(
+    engine: Engine,
+    query: str,
+    *,
+    sources: Sequence[str] = (),
+    since: datetime | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Articles containing every word of ``query`` (in any spelling variant), best first."""
+    tokens = normalize_text(query).split()
+    if not tokens:
+        return []
+    if since is not None and since.tzinfo is None:
+        raise ValueError("since must be timezone-aware")
+    filters = ""
+    params: dict[str, Any] = {"n": limit}
+    if sources:
+        filters += " AND a.source IN :sources"
+        params["sources"] = list(sources)
+    if since is not None:
+        filters += " AND a.published_at >= :since"
+        params["since"] = since
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            sql = (
+                "SELECT a.id, a.source, a.title, a.url, a.published_at, a.text, "
+                "ts_rank(s.document, q.query) AS score "
+                "FROM article_search s JOIN articles a ON a.id = s.article_id, "
+                "plainto_tsquery('simple', :q) AS q(query) "
+                f"WHERE s.document @@ q.query{filters} ORDER BY score DESC, a.id LIMIT :n"
+            )
+            params["q"] = " ".join(tokens)
+        else:
+            sql = (
+                "SELECT a.id, a.source, a.title, a.url, a.published_at, a.text, "
+                "-bm25(articles_fts, 3.0, 1.0) AS score "
+                "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+                f"WHERE articles_fts MATCH :q{filters} ORDER BY score DESC, a.id LIMIT :n"
+            )
+            params["q"] = " ".join('"' + tok.replace('"', '""') + '"' for tok in tokens)
+        clause = text(sql)
+        if since is not None:
+            clause = clause.bindparams(bindparam("since", type_=UTCDateTime))
+        if sources:
+            clause = clause.bindparams(bindparam("sources", expanding=True))
+        rows = conn.execute(clause.columns(published_at=UTCDateTime), params).all()
+    return [
+        SearchHit(
+            article_id=row.id,
+            source=row.source,
+            title=row.title,
+            url=row.url,
+            published_at=row.published_at,
+            score=round(float(row.score), 6),
+            snippet=snippet(row.text, tokens),
+        )
+        for row in rows
+    ]
+
+
+def snippet(body: str, tokens: Sequence[str], width: int = SNIPPET_WORDS) -> str:
+    """A window of the original text around the first word that matches a query token."""
+    words = body.split()
+    wanted = set(tokens)
+    start = 0
+    for index, word in enumerate(words):
+        if wanted.intersection(search_document(word).split()):
+            start = max(0, index - width // 3)
+            break
+    window = words[start : start + width]
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if start + width < len(words) else ""
+    return prefix + " ".join(window) + suffix

@@ -1,0 +1,137 @@
+"""akhbar's cleaner vs bare trafilatura on the Arabic extraction evaluation set, in one run.
+
+Run: ``.venv/bin/python benchmarks/extraction.py [--repeat N] [--pages ID...] [--show-leaks]``
+
+Prints, per template and overall: token precision / recall / F1 (macro over pages) and chrome
+leakage (output lines not in the gold) for bare ``trafilatura.extract`` (default settings) and
+for ``akhbar.cleaner.extract``; then akhbar's metadata accuracy per field; then the speed of
+both on the same pages (pages/s, best of ``--repeat`` rounds, interleaved so that both see the
+same machine state) and akhbar's extra cost over bare trafilatura.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "cleaner"))
+
+from extraction_eval import (  # noqa: E402
+    LEAK_BASELINE,
+    META_FIELDS,
+    EvalPage,
+    PageResult,
+    evaluate,
+    load_pages,
+    run_akhbar,
+    run_trafilatura,
+)
+
+
+def _table(results: list[PageResult]) -> None:
+    by_template: dict[str, list[PageResult]] = defaultdict(list)
+    for r in results:
+        by_template[r.page.template].append(r)
+    head = (
+        f"{'template':<14} {'pages':>5} | {'bare P':>6} {'R':>6} {'F1':>6} {'leaks':>5} | "
+        f"{'akhbar P':>8} {'R':>6} {'F1':>6} {'leaks':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    rows = [*sorted(by_template.items()), ("ALL (macro)", results)]
+    for name, rs in rows:
+        print(
+            f"{name:<14} {len(rs):>5} | "
+            f"{statistics.mean(r.bare.precision for r in rs):>6.3f} "
+            f"{statistics.mean(r.bare.recall for r in rs):>6.3f} "
+            f"{statistics.mean(r.bare.f1 for r in rs):>6.3f} "
+            f"{sum(len(r.bare_leaks) for r in rs):>5} | "
+            f"{statistics.mean(r.akhbar.precision for r in rs):>8.3f} "
+            f"{statistics.mean(r.akhbar.recall for r in rs):>6.3f} "
+            f"{statistics.mean(r.akhbar.f1 for r in rs):>6.3f} "
+            f"{sum(len(r.akhbar_leaks) for r in rs):>5}"
+        )
+    pages_bare = sum(1 for r in results if r.bare_leaks)
+    pages_akhbar = sum(1 for r in results if r.akhbar_leaks)
+    print(f"pages leaking chrome: bare trafilatura {pages_bare}, akhbar {pages_akhbar}")
+
+
+def _metadata(results: list[PageResult]) -> None:
+    ok: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for r in results:
+        for name, good in r.metadata.items():
+            total[name] += 1
+            ok[name] += good
+    print("\nakhbar metadata (pages where the field matches gold / pages whose template shows it)")
+    for name in META_FIELDS:
+        if total[name]:
+            print(f"  {name:<14} {ok[name]:>3}/{total[name]:<3} {ok[name] / total[name]:.0%}")
+
+
+def _speed(pages: list[EvalPage], repeat: int) -> None:
+    best = {"bare": float("inf"), "akhbar": float("inf")}
+    for page in pages[:5]:  # warm-up: lazy imports and caches of both
+        run_trafilatura(page)
+        run_akhbar(page)
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for page in pages:
+            run_trafilatura(page)
+        best["bare"] = min(best["bare"], time.perf_counter() - start)
+        start = time.perf_counter()
+        for page in pages:
+            run_akhbar(page)
+        best["akhbar"] = min(best["akhbar"], time.perf_counter() - start)
+    bare_rate = len(pages) / best["bare"]
+    akhbar_rate = len(pages) / best["akhbar"]
+    print(f"\nspeed over {len(pages)} pages (best of {repeat}):")
+    print(f"  bare trafilatura.extract  {bare_rate:7.1f} pages/s")
+    print(f"  akhbar cleaner.extract    {akhbar_rate:7.1f} pages/s")
+    extra = best["akhbar"] / best["bare"] - 1
+    print(f"  akhbar extra cost         {extra:+.1%} over bare trafilatura")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="speed rounds (best is kept)")
+    parser.add_argument("--pages", nargs="*", help="only these page ids")
+    parser.add_argument("--show-leaks", action="store_true", help="print every leaked line")
+    parser.add_argument(
+        "--write-leak-baseline",
+        action="store_true",
+        help=f"accept akhbar's current leaks as the gate's baseline ({LEAK_BASELINE.name})",
+    )
+    args = parser.parse_args()
+    pages = load_pages()
+    if args.pages:
+        pages = [p for p in pages if p.id in set(args.pages)]
+    templates = len({p.template for p in pages})
+    print(f"{len(pages)} pages, {templates} templates (tests/data/extraction/pages)\n")
+    results = evaluate(pages)
+    _table(results)
+    if args.show_leaks:
+        for r in results:
+            for line in r.akhbar_leaks:
+                print(f"  akhbar leak {r.page.id}: {line}")
+            for line in r.bare_leaks:
+                print(f"  bare leak   {r.page.id}: {line}")
+    _metadata(results)
+    if args.write_leak_baseline:
+        accepted = {r.page.id: r.akhbar_leaks for r in results if r.akhbar_leaks}
+        LEAK_BASELINE.write_text(
+            json.dumps(accepted, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        print(f"\nleak baseline written: {len(accepted)} pages with accepted leaks")
+    _speed(pages, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

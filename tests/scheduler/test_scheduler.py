@@ -1,0 +1,257 @@
+"""``akhbar schedule`` and the run lease, with real processes on the local news web.
+
+Short schedules ("every 5s") and bounded waits; every assertion is read from ``crawl_runs``,
+``apscheduler_jobs`` and the scheduler's own log. Runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, select, text
+
+from akhbar.cli import cli
+from akhbar.storage import Repository, make_engine
+from akhbar.storage.models import Article, CrawlRun, Page
+
+pytestmark = pytest.mark.e2e
+
+
+def write_seeds(local_web: Any, directory: Path, **per_source: tuple[str, float]) -> Path:
+    """Seeds for the named local sites only: name=(schedule, download_delay)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.toml"):
+        old.unlink()
+    local_web.write_seeds(directory)
+    for path in directory.glob("*.toml"):
+        if path.stem not in per_source:
+            path.unlink()
+            continue
+        schedule, delay = per_source[path.stem]
+        body = path.read_text(encoding="utf-8")
+        body = re.sub(r'schedule = ".*"', f'schedule = "{schedule}"', body)
+        body = body.replace("download_delay = 0.0", f"download_delay = {delay}")
+        path.write_text(body, encoding="utf-8")
+    return directory
+
+
+def akhbar(db_url: str, seeds: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "akhbar", "--db", db_url, "--seeds", str(seeds), *args]
+
+
+def env(**scheduler: object) -> dict[str, str]:
+    values = {**os.environ, "AKHBAR_CRAWL__BATCH_SIZE": "1"}
+    values.update({f"AKHBAR_SCHEDULER__{k.upper()}": str(v) for k, v in scheduler.items()})
+    return values
+
+
+def runs(engine: Engine) -> list[CrawlRun]:
+    try:
+        with Repository(engine).sessions() as session:
+            return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+    except Exception:  # the first process has not created the schema yet
+        return []
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def jobs(engine: Engine) -> dict[str, float]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
+    return {str(job_id): float(when) for job_id, when in rows}
+
+
+def stop(proc: subprocess.Popen[str], log: Path) -> str:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
+    return log.read_text()
+
+
+def assert_no_overlap(rows: list[CrawlRun]) -> None:
+    spans = sorted((r.started_at, r.finished_at or datetime.max.replace(tzinfo=UTC)) for r in rows)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start, f"overlapping runs: {spans}"
+
+
+def test_schedule_lifecycle_sigterm_restart_and_coalesced_misfires(
+    db_url: str, local_web: Any, tmp_path: Path
+) -> None:
+    engine = make_engine(db_url)
+    seeds = write_seeds(
+        local_web, tmp_path / "seeds", wahanews=("every 5s", 0.0), sahilgate=("every 5s", 0.5)
+    )
+    log1 = tmp_path / "session1.log"
+    cmd = akhbar(db_url, seeds, "schedule")
+    settings = {"shutdown_grace": 0.5, "kill_after": 5}
+
+    # session 1: both sources run at once; SIGTERM while sahilgate's crawl is still going
+    with log1.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env(**settings), stderr=out, text=True)
+    try:
+
+        def wahanews_done_sahilgate_running() -> bool:
+            rows = runs(engine)
+            return any(r.source == "wahanews" and r.status == "ok" for r in rows) and any(
+                r.source == "sahilgate" and r.status == "running" for r in rows
+            )
+
+        wait_for(wahanews_done_sahilgate_running, 30, "a finished and a running crawl")
+    finally:
+        output = stop(proc, log1)
+    rows = runs(engine)
+    assert not [r for r in rows if r.status == "running"], output[-3000:]
+    (cut,) = [r for r in rows if r.source == "sahilgate"]
+    assert cut.status == "interrupted" and cut.kind == "scheduled"
+    assert "grace period over" in (cut.error or ""), cut.error
+    assert set(jobs(engine)) == {"crawl:wahanews", "crawl:sahilgate"}
+
+    # downtime: at least two fire times of wahanews pass while the scheduler is down
+    missed_until = jobs(engine)["crawl:wahanews"] + 5 + 0.3
+    time.sleep(max(0.0, missed_until - time.time()))
+
+    # seeds edited: sahilgate gone, najmagency new, wahanews unchanged; one slot only
+    write_seeds(local_web, seeds, wahanews=("every 5s", 0.0), najmagency=("every 1h", 0.0))
+    log2 = tmp_path / "session2.log"
+    with log2.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, env=env(max_concurrent_runs=1, **settings), stderr=out, text=True
+        )
+    try:
+        first_id = rows[-1].id
+
+        def both_ran() -> bool:
+            done = {r.source for r in runs(engine) if r.id > first_id and r.status == "ok"}
+            return done == {"wahanews", "najmagency"}
+
+        wait_for(both_ran, 40, "a run of wahanews and of najmagency")
+    finally:
+        output = stop(proc, log2)
+    assert set(jobs(engine)) == {"crawl:wahanews", "crawl:najmagency"}, "one job per source"
+    assert re.search(r"wahanews: [2-9] run time\(s\) missed .* coalesced into one run", output)
+    assert output.count("wahanews: scheduled crawl started") == 1, output[-3000:]
+    session2 = [r for r in runs(engine) if r.id > first_id]
+    assert {r.status for r in session2} == {"ok"}
+    assert_no_overlap(session2)  # max_concurrent_runs=1
+    for source in ("wahanews", "sahilgate", "najmagency"):
+        assert_no_overlap([r for r in runs(engine) if r.source == source])
+    engine.dispose()
+
+    # what an operator sees
+    base = ["--db", db_url, "--seeds", str(seeds)]
+    listing = CliRunner().invoke(cli, [*base, "schedule", "--list", "--json"])
+    assert listing.exit_code == 0, listing.output
+    entries = {e["source"]: e for e in json.loads(listing.stdout)}
+    assert set(entries) == {"wahanews", "najmagency"}
+    assert all(e["state"] == "scheduled" and e["next_run_at"] for e in entries.values())
+    shown = CliRunner().invoke(cli, [*base, "runs", "wahanews", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert [r["status"] for r in json.loads(shown.stdout)] == ["ok", "ok"]
+
+
+def test_killed_crawl_is_reaped_and_lease_refuses_a_second_run(
+    db_url: str, local_web: Any, tmp_path: Path
+) -> None:
+    seeds = write_seeds(
+        local_web, tmp_path / "seeds", wahanews=("every 1h", 0.4), sahilgate=("every 1h", 0.0)
+    )
+    engine = make_engine(db_url)
+    repo = Repository(engine)
+    victim = subprocess.Popen(
+        akhbar(db_url, seeds, "crawl", "wahanews"),
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def some_pages() -> bool:
+        try:
+            with repo.sessions() as session:
+                return len(session.scalars(select(Page.id)).all()) >= 2
+        except Exception:  # schema not created yet
+            return False
+
+    try:
+        wait_for(some_pages, 30, "the first pages of the crawl")
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+    (dead,) = runs(engine)
+    assert dead.status == "running"  # nobody closed it
+
+    # the lease: a run of sahilgate held by a live process (this test) refuses a second one
+    holder = repo.start_run("sahilgate", "manual") if _sync(repo) else 0
+    proc = subprocess.run(
+        akhbar(db_url, seeds, "crawl", "wahanews", "sahilgate", "--json"),
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert re.search(rf"sahilgate: already running as run {holder}\b", proc.stderr)
+    by_id = {r.id: r for r in runs(engine)}
+    assert by_id[dead.id].status == "interrupted"
+    assert "died" in (by_id[dead.id].error or "")
+    assert by_id[holder].status == "running"  # the live holder is untouched
+    rerun = [r for r in by_id.values() if r.source == "wahanews" and r.id != dead.id]
+    assert [r.status for r in rerun] == ["ok"]
+    assert [r for r in by_id.values() if r.source == "sahilgate"] == [by_id[holder]]
+
+    # the next run completed the work; nothing stored twice
+    expected = [a for a in local_web.truth.articles if a.source == "wahanews"]
+    with repo.sessions() as session:
+        urls = list(session.scalars(select(Article.url).where(Article.source == "wahanews")))
+    assert sorted(urls) == sorted(a.url for a in expected)
+    assert sum(r.new for r in by_id.values() if r.source == "wahanews") <= len(urls) + 0
+    engine.dispose()
+
+
+def _sync(repo: Repository) -> bool:
+    repo.sync_source("sahilgate", None, ["ar"])
+    return True
+
+
+def test_time_limit_stops_a_run_and_says_so(
+    sqlite_url: str, local_web: Any, tmp_path: Path
+) -> None:
+    seeds = write_seeds(local_web, tmp_path / "seeds", sahilgate=("every 1h", 1.0))
+    log = tmp_path / "schedule.log"
+    engine = make_engine(sqlite_url)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            akhbar(sqlite_url, seeds, "schedule"),
+            env=env(run_time_limit=5, kill_after=1),
+            stderr=out,
+            text=True,
+        )
+    try:
+        wait_for(
+            lambda: any(r.status == "interrupted" for r in runs(engine)), 30, "the stopped run"
+        )
+    finally:
+        output = stop(proc, log)
+    (run,) = runs(engine)
+    assert run.status == "interrupted"
+    assert (run.error or "").startswith("stopped by the scheduler: time limit of 5 s reached")
+    assert "sahilgate: stopping crawl pid" in output
+    engine.dispose()

@@ -1,0 +1,181 @@
+"""Per-source boilerplate through the Ingestor, and ``akhbar reprocess``, on both databases.
+
+The test site puts teasers the cleaner's page-level rules cannot know inside the article: a
+heading no list has (``لا تفوتك``) followed by full headlines of the site's other stories as
+plain ``<p><a>`` paragraphs. Only the pages seen together show them to be chrome.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from akhbar.cli import cli
+from akhbar.dedup import Deduplicator
+from akhbar.localweb.content import load_site
+from akhbar.pipeline import Ingestor
+from akhbar.records import FetchedPage
+from akhbar.reprocess import reprocess
+from akhbar.seeds import SourceConfig
+from akhbar.settings import AkhbarSettings, CleanerSettings
+from akhbar.storage import Repository, make_engine
+from akhbar.storage.boilerplate import BoilerplateStore
+from akhbar.storage.migrate import upgrade
+from akhbar.storage.models import Article, BoilerplateLine, CrawlRun, Page
+
+SOURCE = SourceConfig(name="laftah", start_urls=["http://laftah.test/"])
+HEADING = "لا تفوتك"
+STORIES = load_site("najmagency").stories[:6]
+
+
+def page_html(i: int) -> bytes:
+    story = STORIES[i]
+    others = [STORIES[(i + 1) % len(STORIES)], STORIES[(i + 2) % len(STORIES)]]
+    paras = [f"<p>{html.escape(p)}</p>" for p in story.paragraphs]
+    teasers = f"<p><strong>{HEADING}</strong></p>" + "".join(
+        f'<p><a href="/n/{o.key}">{html.escape(o.headline)}</a></p>' for o in others
+    )
+    body = "\n".join([*paras[:2], teasers, *paras[2:]])
+    return f"""<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8">
+<title>{html.escape(story.headline)} - لفتة</title>
+<meta property="og:type" content="article">
+<meta property="article:published_time" content="{story.published.isoformat()}">
+</head><body><header><nav><a href="/">الرئيسية</a></nav></header>
+<main><article><h1>{html.escape(story.headline)}</h1>{body}</article></main>
+<footer><p>لفتة 2024</p></footer></body></html>""".encode()
+
+
+def fetched(i: int) -> FetchedPage:
+    url = f"http://laftah.test/n/{STORIES[i].key}"
+    return FetchedPage(
+        source=SOURCE.name,
+        url=url,
+        final_url=url,
+        status=200,
+        headers={"content-type": "text/html; charset=utf-8"},
+        body=page_html(i),
+        encoding="utf-8",
+        fetched_at=datetime.now(UTC),
+    )
+
+
+def teaser_lines(text: str) -> list[str]:
+    headlines = {s.headline for s in STORIES}
+    return [line for line in text.splitlines() if line == HEADING or line in headlines]
+
+
+def crawl(db_url: str, cleaner: CleanerSettings | None = None) -> Repository:
+    """Ingest the six pages like a crawl does (model loaded, saved per batch)."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    repo.sync_source(SOURCE.name, "http://laftah.test/", ["ar"])
+    store = BoilerplateStore(engine)
+    dedup = Deduplicator(AkhbarSettings().dedup)
+    writer = repo.writer(2)
+    run_id = repo.start_run(SOURCE.name)
+    ingestor = Ingestor(
+        source=SOURCE,
+        writer=writer,
+        run_id=run_id,
+        dedup=dedup,
+        cleaner=cleaner or CleanerSettings(),
+        boilerplate=store.load(SOURCE.name),
+        boilerplate_store=store,
+    )
+    for i in range(len(STORIES)):
+        ingestor.ingest(fetched(i))
+    repo.finish_run(run_id, "ok", ingestor.close())
+    writer.close()
+    return repo
+
+
+def stored_texts(repo: Repository) -> dict[str, str]:
+    with repo.sessions() as session:
+        return {a.url: a.text for a in session.scalars(select(Article))}
+
+
+def test_page_rules_alone_keep_the_teasers() -> None:
+    from akhbar.cleaner import extract
+    from akhbar.records import Article as Record
+
+    result = extract(page_html(0), "http://laftah.test/n/0")
+    assert isinstance(result, Record)
+    assert HEADING in teaser_lines(result.text)
+
+
+def test_boilerplate_is_learned_persisted_and_stripped(db_url: str) -> None:
+    repo = crawl(db_url)
+    texts = stored_texts(repo)
+    assert len(texts) == len(STORIES)
+    # the first pages were stored before the model knew; the last ones are clean
+    last = texts[f"http://laftah.test/n/{STORIES[-1].key}"]
+    assert teaser_lines(last) == []
+    for story in STORIES[-2:]:
+        text = texts[f"http://laftah.test/n/{story.key}"]
+        for paragraph in story.paragraphs:
+            assert paragraph in text  # the article's own text is untouched
+    model = BoilerplateStore(repo.engine).load(SOURCE.name)
+    assert model.pages_seen == len(STORIES)
+    assert HEADING in model.chrome_lines()
+    with repo.sessions() as session:
+        assert session.scalar(select(BoilerplateLine).where(BoilerplateLine.line == HEADING))
+
+
+def test_reprocess_fixes_records_of_an_older_cleaner(db_url: str) -> None:
+    # an "older cleaner" that rejected one story as too short
+    repo = crawl(db_url)
+    first_url = f"http://laftah.test/n/{STORIES[0].key}"
+    with repo.sessions.begin() as session:  # and stored chrome in another record
+        session.execute(
+            update(Article)
+            .where(Article.url == f"http://laftah.test/n/{STORIES[3].key}")
+            .values(text=Article.text + "\n\nاقرأ أيضا\n\nView on laftah.test")
+        )
+    before = stored_texts(repo)
+    assert teaser_lines(before[first_url])  # stored before the model had learned
+    settings = AkhbarSettings(database_url=db_url)
+    done: list[int] = []
+    [summary] = reprocess(settings, [SOURCE], progress=lambda s, n, total: done.append(n))
+    assert summary.status == "ok"
+    assert summary.pages == len(STORIES) == done[-1]
+    assert summary.changed >= 2
+    after = stored_texts(repo)
+    for url, text in after.items():
+        assert teaser_lines(text) == [], url
+        assert "View on laftah.test" not in text
+    with repo.sessions() as session:
+        run = session.scalars(select(CrawlRun).where(CrawlRun.kind == "reprocess")).one()
+        assert run.status == "ok" and run.fetched == len(STORIES)
+        row = session.scalars(select(Article).where(Article.url == first_url)).one()
+        assert row.word_count == len(row.text.split())
+    # run again: nothing left to change (an interrupted run resumes this way)
+    [again] = reprocess(settings, [SOURCE])
+    assert again.changed == 0 and again.unchanged == len(STORIES)
+
+
+def test_reprocess_turns_rejected_pages_into_articles_via_cli(db_url: str, tmp_path: Path) -> None:
+    repo = crawl(db_url, CleanerSettings(min_text_chars=100_000))  # everything "too short"
+    with repo.sessions() as session:
+        outcomes = set(session.scalars(select(Page.outcome)))
+    assert outcomes == {"rejected"}
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "laftah.toml").write_text(
+        'name = "laftah"\nstart_urls = ["http://laftah.test/"]\nlanguage = "ar"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["--db", db_url, "--seeds", str(seeds), "reprocess", "laftah", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    [summary] = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["now_article"] == len(STORIES)
+    with repo.sessions() as session:
+        assert set(session.scalars(select(Page.outcome))) == {"article"}
+        assert len(stored_texts(repo)) == len(STORIES)
