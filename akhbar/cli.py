@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from akhbar.errors import AkhbarError
-from akhbar.settings import AkhbarSettings
+from akhbar.settings import AkhbarSettings, load_settings
 
 # Off a terminal (make, CI, pipes) rich would squeeze tables into 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -56,17 +56,24 @@ class AkhbarGroup(click.Group):
         except Exception as exc:
             if ctx.meta.get("akhbar.debug"):
                 raise
-            raise CLIError(_one_line(exc)) from exc
+            raise CLIError(_one_line(exc, ctx.find_object(AkhbarSettings))) from exc
 
 
-def _one_line(exc: Exception) -> str:
+def _one_line(exc: Exception, settings: AkhbarSettings | None = None) -> str:
     """The user-facing line for an exception (details stay for --debug)."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, AkhbarError):
         message = str(exc)
-    elif isinstance(exc, OperationalError):
-        message = f"database error: {exc.orig}"
+    elif isinstance(exc, DBAPIError):
+        reason = next((x for x in str(exc.orig).splitlines() if x.strip()), type(exc).__name__)
+        message = f"database error: {reason}"
+        if settings is not None:  # which database, without its password
+            from sqlalchemy.engine import make_url
+
+            with contextlib.suppress(Exception):
+                url = make_url(settings.database_url).render_as_string(hide_password=True)
+                message += f" ({url})"
     else:
         message = f"{type(exc).__name__}: {exc}"
     lines = [line for line in message.splitlines() if line.strip()]
@@ -77,6 +84,15 @@ def _settings(ctx: click.Context) -> AkhbarSettings:
     settings = ctx.find_object(AkhbarSettings)
     assert settings is not None
     return settings
+
+
+def _load_seeds(settings: AkhbarSettings) -> Any:
+    """The seeds directory's sources (a SeedsLoad); a missing directory is a one-line error."""
+    from akhbar.seeds import load_seeds
+
+    if not settings.seeds_dir.is_dir():
+        fail(f"seeds directory not found: {settings.seeds_dir} (--seeds DIR or AKHBAR_SEEDS_DIR)")
+    return load_seeds(settings.seeds_dir)
 
 
 @click.group(cls=AkhbarGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,12 +125,9 @@ def cli(
         overrides["log_level"] = "DEBUG"
     elif log_level:
         overrides["log_level"] = log_level.upper()
-    try:
-        settings = AkhbarSettings(**overrides)
-    except Exception as exc:
-        fail(f"invalid settings: {exc}".splitlines()[0])
-    ctx.obj = settings
     ctx.meta["akhbar.debug"] = debug
+    settings = load_settings(**overrides)  # InvalidSettings: one line naming the variable
+    ctx.obj = settings
     _configure_logging(settings.log_level)
 
 
@@ -190,7 +203,7 @@ def seeds_list(ctx: click.Context, as_json: bool) -> None:
 
     loaded = load_seeds(_settings(ctx).seeds_dir)
     for error in loaded.errors:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False)
+        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
     if as_json:
         click.echo(json.dumps([s.model_dump() for s in loaded.sources], ensure_ascii=False))
         return
@@ -252,14 +265,13 @@ def crawl(
 ) -> None:
     """Crawl SOURCE... (names from the seeds directory) or --all, once."""
     from akhbar.crawler.process import run_crawl
-    from akhbar.seeds import load_seeds
 
     settings = _settings(ctx)
     if bool(sources) == all_sources:
         fail("name one or more SOURCEs, or use --all")
-    loaded = load_seeds(settings.seeds_dir)
+    loaded = _load_seeds(settings)
     for error in loaded.errors:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False)
+        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
     if all_sources:
         selected = loaded.sources
     else:
@@ -428,7 +440,6 @@ def reprocess(
     """
     from akhbar.cleaner.metadata import parse_datetime
     from akhbar.reprocess import reprocess as run_reprocess
-    from akhbar.seeds import load_seeds
 
     settings = _settings(ctx)
     since_at = None
@@ -436,7 +447,7 @@ def reprocess(
         since_at = parse_datetime(since)
         if since_at is None:
             fail(f"--since: not a date: {since!r} (use YYYY-MM-DD)")
-    loaded = load_seeds(settings.seeds_dir)
+    loaded = _load_seeds(settings)
     unknown = [name for name in sources if loaded.get(name) is None]
     if unknown:
         fail(f"unknown or invalid source(s): {', '.join(unknown)} (see `akhbar seeds list`)")
@@ -566,13 +577,23 @@ def schedule(ctx: click.Context, list_only: bool, as_json: bool) -> None:
     from akhbar.scheduler import run_scheduler, schedule_listing
 
     settings = _settings(ctx)
+    seed_errors = _load_seeds(settings).errors  # no seeds directory: an error, not no jobs
     if not list_only:
-        run_scheduler(settings)
+        run_scheduler(settings)  # logs the seeds problems itself (and again on SIGHUP)
         return
+    for error in seed_errors:
+        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
     entries = schedule_listing(settings)
     if as_json:
         click.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, default=str))
-        return
+    else:
+        _print_schedule(entries)
+    if seed_errors:  # the listing is still shown; the exit status says the seeds need fixing
+        ctx.exit(1)
+
+
+def _print_schedule(entries: list[Any]) -> None:
+    """The `schedule --list` table."""
     table = Table("source", "schedule", "next run (UTC)", "state", "last run")
     for e in entries:
         last = f"{e.last_run_at:%Y-%m-%d %H:%M:%S} {e.last_run_status}" if e.last_run_at else "-"
@@ -678,7 +699,6 @@ def backfill(
     from datetime import UTC, date, datetime
 
     from akhbar.backfill import Window, backfill_crawl, backfill_warc, read_url_list
-    from akhbar.seeds import load_seeds
 
     settings = _settings(ctx)
     modes = sum(x is not None for x in (since, urls_file, warc_path))
@@ -687,7 +707,7 @@ def backfill(
     name = source if since else (source_opt or source)
     if not name:
         fail("name the SOURCE (or --source NAME with --urls / --warc)")
-    loaded = load_seeds(settings.seeds_dir)
+    loaded = _load_seeds(settings)
     config = loaded.get(name)
     if config is None:
         fail(f"unknown or invalid source: {name} (see `akhbar seeds list`)")

@@ -8,7 +8,7 @@ reprocessing and the tests all call :class:`Ingestor`. A broken page never raise
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
 from akhbar.cleaner import extract
@@ -40,6 +40,10 @@ class BoilerplateSink(Protocol):
 # at least this similar: sites that point every canonical at their home page must not make
 # every article a copy of the first.
 CANONICAL_MIN_SIMILARITY = 0.3
+
+# The pages of an uncommitted batch are kept for a replay after a database error, up to this
+# many bytes of bodies (memory stays bounded with huge pages; the rest is fetched next run).
+REPLAY_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +79,55 @@ class Ingestor:
         # the source's learned boilerplate (issue 4): stripped from every article, saved per batch
         self.boilerplate = boilerplate
         self.boilerplate_store = boilerplate_store
+        # crash safety (issue 8): the pages of the uncommitted batch, kept to be replayed once
+        # after a database error, and the counters as of the last commit (restored on rollback)
+        self._batch: list[FetchedPage] = []
+        self._batch_bytes = 0
+        self._unreplayable = 0  # pages of the batch not kept (over REPLAY_MAX_BYTES)
+        self._generation = writer.generation  # the writer's transaction the batch belongs to
+        self._committed = replace(self.counters)
+        self.db_errors = 0  # database errors met (each rolled back its batch)
+        self.pages_lost = 0  # pages left unstored after the retry failed too (fetched next run)
 
     def ingest(self, page: FetchedPage) -> IngestResult:
-        """Process one page; never raises because of the page's content."""
+        """Process one page; never raises because of the page's content.
+
+        A database error (connection lost, server restarted, SQLite busy past its timeout)
+        does not raise either: the batch is rolled back and its pages replayed once on a fresh
+        connection; if that fails too they stay unstored and the next run fetches them again.
+        Either way no half-written batch is ever committed.
+        """
+        if self._generation != self.writer.generation:
+            # another ingestor sharing the writer committed (or rolled back) our pages with its
+            # own: they are settled, never to be replayed (a replay would store them twice)
+            self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
+            self._committed = replace(self.counters)
+            self._generation = self.writer.generation
+        self._remember(page)
+        try:
+            result = self._ingest_one(page)
+            if self.writer.due():
+                self._commit()
+        except Exception as exc:
+            return self._recover(exc)
+        if not self._batch and not self._unreplayable:  # committed while processing
+            self._committed = replace(self.counters)
+        return result
+
+    def _remember(self, page: FetchedPage) -> None:
+        if self._batch_bytes + len(page.body) <= REPLAY_MAX_BYTES:
+            self._batch.append(page)
+            self._batch_bytes += len(page.body)
+        else:
+            self._unreplayable += 1
+
+    def _forget_batch(self) -> list[FetchedPage]:
+        pages, self._batch, self._batch_bytes = self._batch, [], 0
+        self.pages_lost += self._unreplayable
+        self._unreplayable = 0
+        return pages
+
+    def _ingest_one(self, page: FetchedPage) -> IngestResult:
         result = self._process(page)
         self.counters.count(result.outcome)
         log.info(
@@ -87,8 +137,66 @@ class Ingestor:
             page.url,
             f" ({result.reason})" if result.reason else "",
         )
-        if self.writer.due():
-            self.flush()
+        return result
+
+    def _commit(self) -> None:
+        """Commit the batch (raises on a database error); then save the boilerplate model."""
+        self.writer.commit()
+        self._generation = self.writer.generation
+        self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
+        if self.boilerplate is not None and self.boilerplate_store is not None:
+            try:
+                self.boilerplate_store.save(self.boilerplate)
+            except Exception:  # the model is an optimisation: never fail a run for it
+                log.exception("%s: saving the boilerplate model failed", self.source.name)
+
+    def _rollback(self) -> list[FetchedPage]:
+        """Drop the uncommitted batch everywhere: database, dedup index, counters."""
+        try:
+            lost = self.writer.rollback()
+        except Exception:  # the connection may be gone; the session is reset either way
+            log.warning("%s: rollback after a database error failed", self.source.name)
+            lost = list(self.writer.pending_article_ids)
+            self.writer.pending_article_ids.clear()
+            self.writer.pending = 0
+        self._generation = self.writer.generation
+        for article_id in lost:
+            self.dedup.remove(article_id)
+        for f in fields(RunCounters):
+            setattr(self.counters, f.name, getattr(self._committed, f.name))
+        return self._forget_batch()
+
+    def _recover(self, exc: Exception) -> IngestResult:
+        """After a database error: roll the batch back and replay its pages once."""
+        self.db_errors += 1
+        pages = self._rollback()
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+        log.error(
+            "%s: database error (%s); batch of %d pages rolled back, retrying it once",
+            self.source.name,
+            error,
+            len(pages),
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
+        result = IngestResult(PageOutcome.ERROR, f"database: {error}")
+        try:
+            for page in pages:
+                self._remember(page)
+                result = self._ingest_one(page)
+            self._commit()
+        except Exception as again:
+            self.db_errors += 1
+            left = self._rollback()
+            self.pages_lost += len(left)
+            log.error(
+                "%s: database error again (%s); %d pages left for the next run: %s",
+                self.source.name,
+                type(again).__name__,
+                len(left),
+                " ".join(p.url for p in left),
+            )
+            return IngestResult(PageOutcome.ERROR, f"database: {error}")
+        self._committed = replace(self.counters)
         return result
 
     def _process(self, page: FetchedPage) -> IngestResult:
@@ -150,17 +258,19 @@ class Ingestor:
         # A new story so far. Another crawl process may be storing a copy right now: decide
         # again under the database's dedup lock with its articles read, and commit at once so
         # that every later decision, in any process, sees this one (docs/dedup.md).
+        # (No ``finally``: after a database error nothing half-done may be committed; the
+        # error goes up to :meth:`ingest`, which rolls the batch back.)
         self.writer.lock_dedup()
-        try:
-            self._read_peers()
-            verdict = self.dedup.check(fingerprint)
-            if isinstance(verdict, Duplicate):
-                return self._duplicate(
-                    page, article, verdict.of, verdict.kind, verdict.similarity, verdict.containment
-                )
-            return self._new_article(page, article, fingerprint)
-        finally:
-            self.flush()
+        self._read_peers()
+        verdict = self.dedup.check(fingerprint)
+        if isinstance(verdict, Duplicate):
+            result = self._duplicate(
+                page, article, verdict.of, verdict.kind, verdict.similarity, verdict.containment
+            )
+        else:
+            result = self._new_article(page, article, fingerprint)
+        self._commit()
+        return result
 
     def _read_peers(self) -> None:
         """Index the articles other processes stored since this one last looked."""
@@ -225,21 +335,13 @@ class Ingestor:
         return self._duplicate(page, article, of, DuplicateKind.EXACT, 1.0, 1.0)
 
     def flush(self) -> None:
-        """Commit the current batch; on a database error forget its articles and go on."""
+        """Commit the current batch; on a database error replay it once (see :meth:`ingest`)."""
         try:
-            self.writer.commit()
-        except Exception:
-            log.exception(
-                "%s: batch commit failed; its pages will be fetched again", self.source.name
-            )
-            for article_id in self.writer.rollback():
-                self.dedup.remove(article_id)
+            self._commit()
+        except Exception as exc:
+            self._recover(exc)
             return
-        if self.boilerplate is not None and self.boilerplate_store is not None:
-            try:
-                self.boilerplate_store.save(self.boilerplate)
-            except Exception:  # the model is an optimisation: never fail a run for it
-                log.exception("%s: saving the boilerplate model failed", self.source.name)
+        self._committed = replace(self.counters)
 
     def close(self) -> RunCounters:
         """Commit what is pending (the writer itself is closed by its owner)."""

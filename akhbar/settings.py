@@ -7,10 +7,15 @@ the code reads the environment.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from akhbar.errors import AkhbarError
 
 
 class CleanerSettings(BaseModel):
@@ -58,6 +63,27 @@ class CrawlSettings(BaseModel):
     download_timeout: float = Field(default=30.0, gt=0)
     retry_times: int = Field(default=2, ge=0)
     batch_size: int = Field(default=50, ge=1, description="pages written per transaction")
+    max_response_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="larger responses (or decompressed bodies) fail with reason too_large",
+    )
+    warn_response_bytes: int = Field(default=5 * 1024 * 1024, ge=0)
+    retry_backoff_base: float = Field(
+        default=0.5, ge=0, description="seconds before the first retry, doubled per retry"
+    )
+    retry_backoff_max: float = Field(
+        default=30.0, ge=0, description="longest wait between retries; a longer Retry-After fails"
+    )
+    max_redirects: int = Field(default=5, ge=0, description="redirect hops followed per request")
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="non-public networks (CIDR) the crawler may connect to besides the hosts "
+        "in the seeds files, e.g. 127.0.0.0/8 in tests; private targets are refused otherwise",
+    )
+    allow_offsite_redirects: bool = Field(
+        default=False, description="follow redirects to hosts outside the source's site"
+    )
 
 
 class SchedulerSettings(BaseModel):
@@ -103,3 +129,51 @@ class AkhbarSettings(BaseSettings):
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"unknown log level (one of {', '.join(_LOG_LEVELS)})")
+        return level
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# settings the CLI can also set with an option: name those in messages, not the variable
+_CLI_OPTIONS = {"database_url": "--db", "seeds_dir": "--seeds", "log_level": "--log-level"}
+
+
+class InvalidSettings(AkhbarError, ValueError):
+    """A setting from the environment or the command line has a value akhbar cannot use."""
+
+
+def load_settings(**overrides: Any) -> AkhbarSettings:
+    """Build the settings; a bad value is an :class:`InvalidSettings` naming the variable.
+
+    One line for the user, e.g. ``invalid setting AKHBAR_DEDUP__NUM_PERM='abc': Input should
+    be a valid integer...``, instead of pydantic's multi-line report.
+    """
+    try:
+        return AkhbarSettings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            name = (
+                _CLI_OPTIONS[loc[0]]
+                if loc and loc[0] in overrides and loc[0] in _CLI_OPTIONS
+                else "AKHBAR_" + "__".join(loc).upper()
+            )
+            reason = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}={repr(err['input'])[:80]}: {reason}")
+        raise InvalidSettings("invalid setting " + "; ".join(problems)) from exc
+    except SettingsError as exc:  # a nested setting given as JSON that does not parse
+        field = re.search(r'field "([^"]+)"', str(exc))
+        prefix = "AKHBAR_" + field.group(1).upper() if field else "AKHBAR_"
+        given = sorted(k for k in os.environ if k.upper().startswith(prefix))  # the culprits
+        name = ", ".join(given) or prefix
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise InvalidSettings(
+            f"invalid setting {name}: not valid JSON (lists and objects are JSON){cause}"
+        ) from exc

@@ -30,6 +30,7 @@ __all__ = ["extract"]
 log = logging.getLogger(__name__)
 
 _MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: not encodable, not storable
 
 
 def extract(
@@ -84,7 +85,7 @@ def _extract(
             return Rejection(RejectReason.NOT_HTML, binary)
         text = decode_html(html, encoding)
     elif isinstance(html, str):
-        text = html
+        text = _SURROGATE.sub("\ufffd", html)
     else:
         return Rejection(RejectReason.PARSE_ERROR, f"unsupported input {type(html).__name__}")
     if not text.strip():

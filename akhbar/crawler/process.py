@@ -44,8 +44,20 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
         "RETRY_TIMES": crawl.retry_times,
-        "DOWNLOAD_MAXSIZE": 20 * 1024 * 1024,
-        "DOWNLOAD_WARNSIZE": 5 * 1024 * 1024,
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_BACKOFF_BASE": crawl.retry_backoff_base,
+        "RETRY_BACKOFF_MAX": crawl.retry_backoff_max,
+        # applies to decompressed bodies too (HttpCompressionMiddleware): gzip bombs stop here
+        "DOWNLOAD_MAXSIZE": crawl.max_response_bytes,
+        "DOWNLOAD_WARNSIZE": crawl.warn_response_bytes,
+        "REDIRECT_MAX_TIMES": crawl.max_redirects,
+        "AKHBAR_ALLOWED_NETWORKS": list(crawl.allowed_networks),
+        "AKHBAR_ALLOW_OFFSITE_REDIRECTS": crawl.allow_offsite_redirects,
+        "DOWNLOADER_MIDDLEWARES": {
+            "akhbar.crawler.middlewares.TargetGuardMiddleware": 50,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "akhbar.crawler.middlewares.BackoffRetryMiddleware": 550,
+        },
         "CONCURRENT_REQUESTS": 16,
         "ITEM_PIPELINES": {"akhbar.crawler.pipelines.IngestPipeline": 300},
         "LOG_ENABLED": True,
@@ -135,7 +147,10 @@ def run_crawl(
             assert isinstance(spider, NewsSpider)
             summaries.append(
                 run.finish(
-                    reason, spider.skipped_known, spider.skipped_budget, spider.discovery_problems
+                    reason,
+                    spider.skipped_known,
+                    spider.skipped_budget,
+                    [*spider.discovery_problems, *spider.failure_notes()],
                 )
             )
 

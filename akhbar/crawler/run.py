@@ -49,14 +49,20 @@ class SourceRun:
     def on_page(self, page: FetchedPage) -> None:
         self.ingestor.ingest(page)
         if time.monotonic() >= self._next_beat:
-            self.ingestor.flush()  # SQLite has one writer: commit before touching crawl_runs
-            self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
-            self._next_beat = time.monotonic() + self.heartbeat_every
+            self.beat()
 
     def beat(self) -> None:
-        """Commit the pending batch and refresh ``heartbeat_at`` and the counters."""
+        """Commit the pending batch and refresh ``heartbeat_at`` and the counters.
+
+        A database error here is logged, not raised: the next beat tries again (an exception
+        would stop the heartbeat timer for good and make a live run look dead)."""
         self.ingestor.flush()  # SQLite has one writer: commit before touching crawl_runs
-        self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
+        try:
+            self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
+        except Exception as exc:
+            log.error(
+                "%s run %d: heartbeat failed (%s)", self.summary.source, self.summary.run_id, exc
+            )
         self._next_beat = time.monotonic() + self.heartbeat_every
 
     def finish(
@@ -66,6 +72,12 @@ class SourceRun:
         status = _STATUS_BY_REASON.get(reason, "failed")
         if skipped_budget:
             notes = [*notes, f"{skipped_budget} URLs left for the next run (max_pages_per_run)"]
+        if self.ingestor.db_errors:
+            notes = [
+                *notes,
+                f"{self.ingestor.db_errors} database errors (batches rolled back and retried); "
+                f"{self.ingestor.pages_lost} pages left for the next run",
+            ]
         error = None if reason == "finished" and not notes else "; ".join([reason, *notes])[:4000]
         self.repo.finish_run(self.summary.run_id, status, counters, error)
         self.summary.status = status

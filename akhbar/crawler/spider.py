@@ -3,12 +3,15 @@
 Discovery: feeds, sitemaps (indexes followed) and start pages; a discovered URL becomes an
 article request when it matches the source's allow/deny rules, was not fetched before with a
 final outcome, and the run's page budget is not spent. Each article response (whatever its
-status) is handed on as a plain :class:`FetchedPage`; the spider does no extraction itself.
+status; redirects are followed) is handed on as a plain :class:`FetchedPage`, and so is each
+failed download, with a short failure kind (``timeout``, ``too_large``, ``too_many_redirects``,
+``refused_private_address``, ...) starting its error; the spider does no extraction itself.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +30,7 @@ from akhbar.urls import normalize_url
 log = logging.getLogger(__name__)
 
 ARTICLE_META = "akhbar_article"
+PASSED_STATUSES = [s for s in range(300, 600) if s not in (301, 302, 303, 307, 308)]
 
 
 class NewsSpider(scrapy.Spider):
@@ -49,6 +53,7 @@ class NewsSpider(scrapy.Spider):
         self.skipped_known = 0
         self.skipped_budget = 0
         self.discovery_problems: list[str] = []
+        self.failures: Counter[str] = Counter()  # failed article pages by kind
         self._links = LinkExtractor()
 
     async def start(self) -> AsyncIterator[Any]:
@@ -129,18 +134,24 @@ class NewsSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.article_failed,
-            meta={ARTICLE_META: True, "handle_httpstatus_all": True},
+            # every status reaches parse_article except redirects, which are followed
+            meta={ARTICLE_META: True, "handle_httpstatus_list": PASSED_STATUSES},
+            # self.scheduled dedups; scrapy's filter would silently drop a redirect to a URL
+            # already fetched, leaving the first URL without a page row
+            dont_filter=True,
         )
 
     # -- articles -----------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[FetchedPage]:
+        if response.status >= 400:
+            self.failures[f"http_{response.status}"] += 1
         headers = {
             key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
             for key, values in response.headers.items()
         }
         yield FetchedPage(
             source=self.source.name,
-            url=response.request.url if response.request else response.url,
+            url=_first_url(response.request) if response.request else response.url,
             final_url=response.url,
             status=response.status,
             headers=headers,
@@ -152,13 +163,15 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
         request = failure.request  # type: ignore[attr-defined]
         error = _describe(failure)[:500]
-        if isinstance(failure.value, IgnoreRequest):
-            # robots.txt or an offsite rule: not fetched, so nothing to record on a page row
+        if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
+            # robots.txt forbids it: not fetched, so nothing to record on a page row
             log.info("%s skipped %s (%s)", self.source.name, request.url, error)
             return
+        log.warning("%s failed %s (%s)", self.source.name, request.url, error)
+        self.failures[error.split(":", 1)[0]] += 1
         yield FetchedPage(
             source=self.source.name,
-            url=request.url,
+            url=_first_url(request),
             final_url=request.url,
             status=0,
             headers={},
@@ -172,10 +185,55 @@ class NewsSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         self._problem(f"{request.url}: {_describe(failure)}")
 
+    def failure_notes(self) -> list[str]:
+        """One note counting the run's failed article pages by kind (empty when none)."""
+        if not self.failures:
+            return []
+        counts = ", ".join(f"{kind}={n}" for kind, n in sorted(self.failures.items()))
+        return [f"failed pages by reason: {counts}"]
+
     def _problem(self, message: str) -> None:
         log.warning("%s discovery: %s", self.source.name, message)
         self.discovery_problems.append(message)
 
 
+def _first_url(request: scrapy.Request) -> str:
+    """The URL the spider asked for, before any redirect (the page row is keyed on it)."""
+    hops = request.meta.get("redirect_urls") or [request.url]
+    return str(hops[0])
+
+
+def failure_kind(exc: BaseException) -> str:
+    """A short, stable name for why a download failed (the start of the page's reason)."""
+    name = type(exc).__name__
+    text = str(exc)
+    kind = getattr(exc, "kind", None)
+    if isinstance(kind, str):  # RefusedTarget: refused_private_address, offsite_redirect
+        return kind
+    status = getattr(getattr(exc, "response", None), "status", None)
+    if isinstance(status, int):  # HttpError: e.g. a redirect status without a Location
+        return f"http_{status}"
+    if "max size" in text or "DOWNLOAD_MAXSIZE" in text:
+        return "too_large"
+    if "max redirections" in text:
+        return "too_many_redirects"
+    if "Timeout" in name or "timed out" in text.lower():
+        return "timeout"
+    if "DataLoss" in name or "DataLoss" in text:
+        return "truncated"
+    if "ConnectionRefused" in name:
+        return "connection_refused"
+    if "DNS" in name:
+        return "dns"
+    if "ConnectionLost" in text or "ConnectionDone" in text or "ConnectionLost" in name:
+        return "connection_lost"
+    if name == "ResponseFailed" or "Connection" in name:
+        return "connection_lost"
+    return "failed"
+
+
 def _describe(failure: Failure) -> str:
-    return f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+    exc = failure.value
+    if exc is None:
+        return f"failed: {failure.getErrorMessage()}"
+    return f"{failure_kind(exc)}: {type(exc).__name__}: {failure.getErrorMessage()}"

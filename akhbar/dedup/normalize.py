@@ -77,8 +77,10 @@ def _build_table() -> tuple[dict[int, str | None], frozenset[str]]:
             category = unicodedata.category(chr(cp))
             if category[0] in "PS" or category == "Cc":
                 table[cp] = " "  # punctuation, symbols, control characters separate words
-            elif category == "Cf":
-                table[cp] = None  # zero-width joiners, bidi marks, BOM: invisible, dropped
+            elif category in ("Cf", "Cs"):
+                # zero-width joiners, bidi marks, BOM: invisible, dropped; lone surrogates
+                # (from bad escapes upstream) are dropped too, so the key always encodes
+                table[cp] = None
     for cp in (*_HARAKAT, *_QURANIC, *_TATWEEL):
         table[cp] = None
     for src, dst in _LETTER_FOLDS.items():

@@ -276,6 +276,9 @@ class IngestWriter:
         self.session: Session = repo.write_sessions()
         self.pending = 0
         self.pending_article_ids: list[int] = []
+        # +1 each time the transaction ends (commit or rollback): the ingestors sharing this
+        # writer learn that their uncommitted pages were settled by another one (issue 8)
+        self.generation = 0
         self.cursor_gate = CursorGate(self.session)
 
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
@@ -434,10 +437,12 @@ class IngestWriter:
             raise
         finally:
             self.pending = 0
+            self.generation += 1
         self.pending_article_ids.clear()
 
     def rollback(self) -> list[int]:
         """Drop the uncommitted batch; returns the article ids that no longer exist."""
+        self.generation += 1
         self.session.rollback()
         lost, self.pending_article_ids = self.pending_article_ids, []
         self.pending = 0
