@@ -25,12 +25,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
+
 from akhbar.dedup import Deduplicator
 from akhbar.pipeline import Ingestor, IngestResult
 from akhbar.records import FetchedPage, PageOutcome
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
-from akhbar.storage import Repository, RunCounters, make_engine
+from akhbar.storage import IngestWriter, Repository, RunCounters, make_engine
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import acquire_run, reap_dead_runs
 from akhbar.urls import normalize_url
@@ -168,23 +170,47 @@ def _charset(content_type: str) -> str | None:
     return match.group(1) if match else None
 
 
-def backfill_warc(
-    settings: AkhbarSettings, source: SourceConfig, path: Path, *, refetch: bool = False
-) -> BackfillSummary:
-    """Ingest the archived responses of ``path`` for ``source`` (no network)."""
+@dataclass(slots=True)
+class BackfillRunContext:
+    """Everything one backfill run writes through, opened by :func:`open_backfill_run`."""
+
+    engine: Engine
+    repo: Repository
+    run_id: int
+    summary: BackfillSummary
+    writer: IngestWriter
+    ingestor: Ingestor
+
+
+def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> BackfillRunContext:
+    """Schema checked, dead runs reaped, the source's run lease taken, dedup index loaded.
+
+    Shared by WARC ingestion and crawled backfills so both start a run the same way.
+    """
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
     repo = Repository(engine)
     repo.sync_source(source.name, source.home, source.languages)
-    reap_dead_runs(repo, settings.scheduler.stale_after)
-    run_id = acquire_run(repo, source.name, "backfill", settings.scheduler.stale_after)
-    summary = BackfillSummary(source.name, run_id)
+    stale_after = settings.scheduler.stale_after
+    reap_dead_runs(repo, stale_after)
+    run_id = acquire_run(repo, source.name, "backfill", stale_after)
     dedup = Deduplicator(settings.dedup)
     dedup.load(repo.iter_signatures())
     writer = repo.writer(settings.crawl.batch_size)
     ingestor = Ingestor(
         source=source, writer=writer, run_id=run_id, dedup=dedup, cleaner=settings.cleaner
     )
+    summary = BackfillSummary(source.name, run_id)
+    return BackfillRunContext(engine, repo, run_id, summary, writer, ingestor)
+
+
+def backfill_warc(
+    settings: AkhbarSettings, source: SourceConfig, path: Path, *, refetch: bool = False
+) -> BackfillSummary:
+    """Ingest the archived responses of ``path`` for ``source`` (no network)."""
+    ctx = open_backfill_run(settings, source)
+    engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
+    writer, ingestor = ctx.writer, ctx.ingestor
     status: str = "failed"
     error: str | None = "stopped"
     try:

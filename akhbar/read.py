@@ -101,7 +101,7 @@ class ArticleBatch:
         for article in self:
             row = {name: getattr(article, name) for name in FEED_COLUMNS}
             if self.filters.include_duplicates:
-                row["duplicates"] = [_dup_dict(d) for d in article.duplicates]
+                row["duplicates"] = [d.as_dict() for d in article.duplicates]
             records.append(row)
         frame = pd.DataFrame.from_records(records, columns=names)
         for name in ("published_at", "modified_at", "created_at", "first_fetched_at"):
@@ -109,19 +109,6 @@ class ArticleBatch:
         frame["last_fetched_at"] = pd.to_datetime(frame["last_fetched_at"], utc=True)
         frame.attrs["akhbar_cursor"] = self.cursor
         return frame
-
-
-def _dup_dict(dup: DuplicateRef) -> dict[str, Any]:
-    return {
-        "url": dup.url,
-        "source": dup.source,
-        "kind": dup.kind,
-        "similarity": dup.similarity,
-        "containment": dup.containment,
-        "title": dup.title,
-        "published_at": dup.published_at,
-        "detected_at": dup.detected_at,
-    }
 
 
 def read_articles(

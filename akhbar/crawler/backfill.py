@@ -38,19 +38,15 @@ from scrapy.spiders import Spider
 from scrapy.utils.gz import gunzip
 from twisted.internet import task
 
-from akhbar.backfill import BackfillSummary, Window, parse_day, url_day
+from akhbar.backfill import BackfillSummary, Window, open_backfill_run, parse_day, url_day
 from akhbar.crawler.discovery import GZIP_MAGIC
 from akhbar.crawler.process import _quiet_scrapy, scrapy_settings, spider_class_for
 from akhbar.crawler.run import SourceRun
 from akhbar.crawler.spider import ARTICLE_META, NewsSpider
-from akhbar.dedup import Deduplicator
-from akhbar.pipeline import Ingestor
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
-from akhbar.storage import Repository, make_engine
-from akhbar.storage.migrate import ensure_schema
-from akhbar.storage.runs import acquire_run, close_run, reap_dead_runs
+from akhbar.storage.runs import close_run
 from akhbar.urls import normalize_url
 
 log = logging.getLogger(__name__)
@@ -270,20 +266,9 @@ def run_backfill(
     progress: bool,
 ) -> BackfillSummary:
     """One backfill run of ``source`` in this process (scrapy's reactor: once per process)."""
-    engine = make_engine(settings.database_url)
-    ensure_schema(engine)
-    repo = Repository(engine)
-    repo.sync_source(source.name, source.home, source.languages)
-    stale_after = settings.scheduler.stale_after
-    reap_dead_runs(repo, stale_after)
-    run_id = acquire_run(repo, source.name, "backfill", stale_after)
-    summary = BackfillSummary(source.name, run_id)
-    dedup = Deduplicator(settings.dedup)
-    dedup.load(repo.iter_signatures())
-    writer = repo.writer(settings.crawl.batch_size)
-    ingestor = Ingestor(
-        source=source, writer=writer, run_id=run_id, dedup=dedup, cleaner=settings.cleaner
-    )
+    ctx = open_backfill_run(settings, source)
+    engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
+    writer, ingestor = ctx.writer, ctx.ingestor
     run = BackfillRun(repo, ingestor, run_id, summary=summary)
     unbounded = source.model_copy(update={"max_pages_per_run": UNLIMITED})
     process = CrawlerProcess(settings=scrapy_settings(settings))

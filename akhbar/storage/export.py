@@ -22,7 +22,6 @@ from sqlalchemy import Engine
 from akhbar.errors import AkhbarError
 from akhbar.storage.feed import (
     FEED_COLUMNS,
-    DuplicateRef,
     FeedArticle,
     FeedFilter,
     count_feed,
@@ -65,26 +64,13 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _duplicate_dict(dup: DuplicateRef) -> dict[str, Any]:
-    return {
-        "url": dup.url,
-        "source": dup.source,
-        "kind": dup.kind,
-        "similarity": dup.similarity,
-        "containment": dup.containment,
-        "title": dup.title,
-        "published_at": _iso(dup.published_at),
-        "detected_at": _iso(dup.detected_at),
-    }
-
-
 def json_record(article: FeedArticle, include_duplicates: bool) -> dict[str, Any]:
     """The JSON object of one article (timestamps as ISO 8601 with a UTC offset)."""
     record = {name: getattr(article, name) for name in FEED_COLUMNS}
     for name in _TIME_COLUMNS:
         record[name] = _iso(record[name])
     if include_duplicates:
-        record["duplicates"] = [_duplicate_dict(d) for d in article.duplicates]
+        record["duplicates"] = [d.as_dict(iso_dates=True) for d in article.duplicates]
     return record
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -95,6 +95,14 @@ class DuplicateRef:
     title: str | None
     published_at: datetime | None
     detected_at: datetime
+
+    def as_dict(self, *, iso_dates: bool = False) -> dict[str, Any]:
+        """The copy as a plain mapping (dates as ISO 8601 strings when asked, for JSON/CSV)."""
+        row: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        if iso_dates:
+            for key in ("published_at", "detected_at"):
+                row[key] = None if row[key] is None else row[key].isoformat()
+        return row
 
 
 @dataclass(frozen=True, slots=True)
