@@ -436,7 +436,8 @@ def reprocess(
     """Re-extract stored pages of SOURCE... (default: every source) with the current cleaner.
 
     Nothing is fetched: records and dedup verdicts are updated from pages.raw_html. Run it
-    again to resume an interrupted reprocess.
+    again to resume an interrupted reprocess. An article the cleaner now rejects but other
+    pages copy is kept with its copies and flagged (pages.reason "kept: ...", "kept, copied").
     """
     from akhbar.cleaner.metadata import parse_datetime
     from akhbar.reprocess import reprocess as run_reprocess
@@ -494,6 +495,7 @@ def reprocess(
         "now rejected",
         "now article",
         "now duplicate",
+        "kept, copied",
         "seconds",
     )
     for r in summaries:
@@ -503,7 +505,15 @@ def reprocess(
             r.status,
             *map(
                 str,
-                (r.pages, r.changed, r.unchanged, r.now_rejected, r.now_article, r.now_duplicate),
+                (
+                    r.pages,
+                    r.changed,
+                    r.unchanged,
+                    r.now_rejected,
+                    r.now_article,
+                    r.now_duplicate,
+                    r.kept_copied,
+                ),
             ),
             f"{r.seconds:.1f}",
         )

@@ -8,6 +8,7 @@ reprocessing and the tests all call :class:`Ingestor`. A broken page never raise
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
@@ -18,6 +19,7 @@ from akhbar.dedup.minhash import signature_from_bytes
 from akhbar.records import (
     Article,
     DuplicateKind,
+    ExtractResult,
     FetchedPage,
     PageOutcome,
     Rejection,
@@ -44,6 +46,33 @@ CANONICAL_MIN_SIMILARITY = 0.3
 # The pages of an uncommitted batch are kept for a replay after a database error, up to this
 # many bytes of bodies (memory stays bounded with huge pages; the rest is fetched next run).
 REPLAY_MAX_BYTES = 16 * 1024 * 1024
+
+
+def needs_cleaning(page: FetchedPage) -> bool:
+    """Whether the page is a response to clean (failed downloads and HTTP errors are not)."""
+    return 0 < page.status < 400
+
+
+@dataclass(slots=True)
+class StageSeconds:
+    """Where a run's time went, per stage (issue 9: profile before optimising).
+
+    ``extract`` is CPU time of the cleaner, wherever it ran (worker processes or inline); the
+    others are wall time in the ingesting thread.
+    """
+
+    extract: float = 0.0
+    boilerplate: float = 0.0
+    dedup: float = 0.0
+    store: float = 0.0
+    pages: int = 0
+
+    def as_text(self) -> str:
+        """The log line's fields: ``extract=12.3 boilerplate=0.1 dedup=0.4 store=1.2 pages=500``."""
+        return (
+            f"extract={self.extract:.2f} boilerplate={self.boilerplate:.2f} "
+            f"dedup={self.dedup:.2f} store={self.store:.2f} pages={self.pages}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +117,17 @@ class Ingestor:
         self._committed = replace(self.counters)
         self.db_errors = 0  # database errors met (each rolled back its batch)
         self.pages_lost = 0  # pages left unstored after the retry failed too (fetched next run)
+        self.seconds = StageSeconds()
+        # extraction results of the batch's pages, for a replay without cleaning them again
+        self._cleaned: dict[int, ExtractResult] = {}
 
-    def ingest(self, page: FetchedPage) -> IngestResult:
+    def ingest(
+        self, page: FetchedPage, extracted: ExtractResult | None = None, cpu_seconds: float = 0.0
+    ) -> IngestResult:
         """Process one page; never raises because of the page's content.
+
+        ``extracted`` is the page's cleaner result when it was cleaned elsewhere (the crawler's
+        worker processes, taking ``cpu_seconds``); without it the page is cleaned here.
 
         A database error (connection lost, server restarted, SQLite busy past its timeout)
         does not raise either: the batch is rolled back and its pages replayed once on a fresh
@@ -101,11 +138,15 @@ class Ingestor:
             # another ingestor sharing the writer committed (or rolled back) our pages with its
             # own: they are settled, never to be replayed (a replay would store them twice)
             self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
+            self._cleaned.clear()
             self._committed = replace(self.counters)
             self._generation = self.writer.generation
+        self.seconds.extract += cpu_seconds
+        if extracted is not None:
+            self._cleaned[id(page)] = extracted
         self._remember(page)
         try:
-            result = self._ingest_one(page)
+            result = self._ingest_one(page, extracted)
             if self.writer.due():
                 self._commit()
         except Exception as exc:
@@ -123,12 +164,14 @@ class Ingestor:
 
     def _forget_batch(self) -> list[FetchedPage]:
         pages, self._batch, self._batch_bytes = self._batch, [], 0
+        self._cleaned = {id(p): self._cleaned[id(p)] for p in pages if id(p) in self._cleaned}
         self.pages_lost += self._unreplayable
         self._unreplayable = 0
         return pages
 
-    def _ingest_one(self, page: FetchedPage) -> IngestResult:
-        result = self._process(page)
+    def _ingest_one(self, page: FetchedPage, extracted: ExtractResult | None) -> IngestResult:
+        self.seconds.pages += 1
+        result = self._process(page, extracted)
         self.counters.count(result.outcome)
         log.info(
             "%s %s %s%s",
@@ -144,11 +187,17 @@ class Ingestor:
         self.writer.commit()
         self._generation = self.writer.generation
         self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
+        self._cleaned.clear()
         if self.boilerplate is not None and self.boilerplate_store is not None:
             try:
                 self.boilerplate_store.save(self.boilerplate)
-            except Exception:  # the model is an optimisation: never fail a run for it
-                log.exception("%s: saving the boilerplate model failed", self.source.name)
+            except Exception as exc:  # the model is an optimisation: never fail a run for it
+                log.error(
+                    "%s: saving the boilerplate model failed (%s); kept for the next batch",
+                    self.source.name,
+                    type(exc).__name__,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
 
     def _rollback(self) -> list[FetchedPage]:
         """Drop the uncommitted batch everywhere: database, dedup index, counters."""
@@ -182,7 +231,7 @@ class Ingestor:
         try:
             for page in pages:
                 self._remember(page)
-                result = self._ingest_one(page)
+                result = self._ingest_one(page, self._cleaned.get(id(page)))
             self._commit()
         except Exception as again:
             self.db_errors += 1
@@ -199,13 +248,36 @@ class Ingestor:
         self._committed = replace(self.counters)
         return result
 
-    def _process(self, page: FetchedPage) -> IngestResult:
-        if page.status == 0 or page.status >= 400:
+    def _process(self, page: FetchedPage, extracted: ExtractResult | None) -> IngestResult:
+        if not needs_cleaning(page):
             reason = f"http_{page.status}" if page.status else f"network: {page.error or 'failed'}"
             self.writer.record_page(page, PageOutcome.ERROR, run_id=self.run_id, reason=reason)
             return IngestResult(PageOutcome.ERROR, reason)
+        if extracted is None:
+            extracted = self._clean(page)
+        if isinstance(extracted, Rejection):
+            reason = extracted.reason.value + (f": {extracted.detail}" if extracted.detail else "")
+            self.writer.record_page(page, PageOutcome.REJECTED, run_id=self.run_id, reason=reason)
+            return IngestResult(PageOutcome.REJECTED, reason)
+        # the page URL is the record's identity; the canonical URL is kept alongside (a copy:
+        # the cleaner's result is kept as it came for a replay after a database error)
+        article = replace(extracted, url=page.url)
+        if self.boilerplate is not None:
+            started = time.perf_counter()
+            self.boilerplate.observe(article.text, article.title)
+            article.text = self.boilerplate.strip(article.text, article.title)
+            self.seconds.boilerplate += time.perf_counter() - started
+        started, dedup_before = time.perf_counter(), self.seconds.dedup
         try:
-            extracted = extract(
+            return self._store(page, article)
+        finally:  # storage is what _store spent outside the dedup calls
+            spent = time.perf_counter() - started
+            self.seconds.store += spent - (self.seconds.dedup - dedup_before)
+
+    def _clean(self, page: FetchedPage) -> ExtractResult:
+        started = time.process_time()
+        try:
+            return extract(
                 page.body,
                 page.final_url or page.url,
                 encoding=page.encoding,
@@ -214,20 +286,9 @@ class Ingestor:
             )
         except Exception as exc:  # the cleaner promises not to raise; belt and braces
             log.exception("%s cleaner failed on %s", self.source.name, page.url)
-            extracted = Rejection(
-                reason=RejectReason.PARSE_ERROR, detail=f"{type(exc).__name__}: {exc}"
-            )
-        if isinstance(extracted, Rejection):
-            reason = extracted.reason.value + (f": {extracted.detail}" if extracted.detail else "")
-            self.writer.record_page(page, PageOutcome.REJECTED, run_id=self.run_id, reason=reason)
-            return IngestResult(PageOutcome.REJECTED, reason)
-        # the page URL is the record's identity; the canonical URL is kept alongside
-        article = extracted
-        article.url = page.url
-        if self.boilerplate is not None:
-            self.boilerplate.observe(article.text, article.title)
-            article.text = self.boilerplate.strip(article.text, article.title)
-        return self._store(page, article)
+            return Rejection(reason=RejectReason.PARSE_ERROR, detail=f"{type(exc).__name__}: {exc}")
+        finally:
+            self.seconds.extract += time.process_time() - started
 
     def _store(self, page: FetchedPage, article: Article) -> IngestResult:
         existing = self.writer.article_id_for_url(article.url)
@@ -240,9 +301,13 @@ class Ingestor:
                 article_id=existing,
             )
             return IngestResult(PageOutcome.ARTICLE, "already stored", existing)
+        started = time.perf_counter()
         fingerprint = self.dedup.fingerprint(article.text)
+        self.seconds.dedup += time.perf_counter() - started
         self._read_peers()
+        started = time.perf_counter()
         verdict = self.dedup.check(fingerprint)
+        self.seconds.dedup += time.perf_counter() - started
         if not isinstance(verdict, Duplicate):
             match = self.writer.find_by_canonical_url(article.canonical_url)
             if match is not None:

@@ -6,7 +6,14 @@ model yet); records that changed are rewritten and their dedup verdicts re-judge
 
 * an article whose text or metadata changed is updated in place (and re-indexed); if its new
   text now copies another article and nothing copies it, it becomes a duplicate;
-* an article page that the cleaner now rejects loses its record (kept when others copy it);
+* an article page that the cleaner now rejects loses its record, unless other pages are
+  recorded as its copies: then the record, its copies' ``duplicates`` rows and their
+  ``article_id`` links are kept as they are (no provenance lost, no foreign key touched) and
+  the page row is flagged: outcome stays ``article``, ``reason`` becomes ``kept: …`` with the
+  cleaner's rejection (counted as ``kept_copied``). The flag goes when a later cleaner accepts
+  the page again; once no copy points at the record, the next reprocess rejects it as usual.
+  Promoting a copy instead would re-judge pages of other sources, with their own cleaner
+  settings, in this source's pass;
 * a rejected page that is now an article goes through the normal ingest path (new or copy);
 * a duplicate whose text no longer copies its original becomes an article, or is rejected.
 
@@ -37,7 +44,10 @@ from akhbar.storage import reprocess_store as store
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import ensure_schema
 
-__all__ = ["ReprocessSummary", "reprocess"]
+__all__ = ["KEPT_PREFIX", "ReprocessSummary", "reprocess"]
+
+# ``pages.reason`` of an article page the current cleaner rejects but other pages copy
+KEPT_PREFIX = "kept: copied by other pages; the current cleaner rejects it: "
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,7 @@ class ReprocessSummary:
     now_rejected: int = 0
     now_article: int = 0
     now_duplicate: int = 0
+    kept_copied: int = 0  # now rejected, kept (and flagged) because copies point at it
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -129,14 +140,22 @@ class _SourcePass:
             return "unchanged"
         if isinstance(new, Rejection):
             if store.has_copies(self.writer, row.id):
-                self.summary.notes.append(f"{item.page.url}: rejected but copied; record kept")
-                return "unchanged"
+                flag = KEPT_PREFIX + self._reason(new)
+                if item.reason == flag:
+                    return "unchanged"
+                store.set_reason(self.writer, item.id, flag)
+                self.summary.notes.append(f"{item.page.url}: {flag}")
+                log.warning("%s reprocess kept %s: %s", self.source.name, item.page.url, flag)
+                return "kept_copied"
             self.dedup.remove(row.id)
             store.delete_article(self.writer, row.id)
             store.set_rejected(self.writer, item.id, self._reason(new))
             return "now_rejected"
+        unflagged = bool(item.reason and item.reason.startswith(KEPT_PREFIX))
+        if unflagged:  # accepted again: the page is a plain article
+            store.set_reason(self.writer, item.id, None)
         if store.same_record(row, new):
-            return "unchanged"
+            return "changed" if unflagged else "unchanged"
         fingerprint = self.dedup.fingerprint(new.text)
         self.dedup.remove(row.id)
         verdict = self.dedup.check(fingerprint)

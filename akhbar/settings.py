@@ -84,6 +84,12 @@ class CrawlSettings(BaseModel):
     allow_offsite_redirects: bool = Field(
         default=False, description="follow redirects to hosts outside the source's site"
     )
+    extract_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="processes cleaning fetched pages while the crawler goes on downloading "
+        "(None: one per CPU core; 0: clean in the crawl process itself)",
+    )
 
 
 class SchedulerSettings(BaseModel):

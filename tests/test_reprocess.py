@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,13 +21,14 @@ from akhbar.dedup import Deduplicator
 from akhbar.localweb.content import load_site
 from akhbar.pipeline import Ingestor
 from akhbar.records import FetchedPage
-from akhbar.reprocess import reprocess
+from akhbar.reprocess import KEPT_PREFIX, reprocess
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings, CleanerSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import upgrade
-from akhbar.storage.models import Article, BoilerplateLine, CrawlRun, Page
+from akhbar.storage.models import Article, BoilerplateLine, CrawlRun, Duplicate, Page
+from akhbar.storage.repository import compress_html
 
 SOURCE = SourceConfig(name="laftah", start_urls=["http://laftah.test/"])
 HEADING = "لا تفوتك"
@@ -179,3 +181,80 @@ def test_reprocess_turns_rejected_pages_into_articles_via_cli(db_url: str, tmp_p
     with repo.sessions() as session:
         assert set(session.scalars(select(Page.outcome))) == {"article"}
         assert len(stored_texts(repo)) == len(STORIES)
+
+
+MIRROR = SourceConfig(name="mirror", start_urls=["http://mirror.test/"])
+
+
+def copy_into_mirror(repo: Repository, i: int, n: int) -> list[str]:
+    """``n`` pages of another source republishing story ``i`` word for word (its copies)."""
+    repo.sync_source(MIRROR.name, "http://mirror.test/", ["ar"])
+    dedup = Deduplicator(AkhbarSettings().dedup)
+    dedup.load(repo.iter_signatures())
+    writer = repo.writer(10)
+    run_id = repo.start_run(MIRROR.name)
+    ingestor = Ingestor(
+        source=MIRROR, writer=writer, run_id=run_id, dedup=dedup, cleaner=CleanerSettings()
+    )
+    urls = []
+    for k in range(n):
+        url = f"http://mirror.test/copy/{k}"
+        urls.append(url)
+        ingestor.ingest(replace(fetched(i), source=MIRROR.name, url=url, final_url=url))
+    repo.finish_run(run_id, "ok", ingestor.close())
+    writer.close()
+    return urls
+
+
+def set_raw_html(repo: Repository, url: str, body: bytes) -> None:
+    with repo.sessions.begin() as session:
+        session.execute(update(Page).where(Page.url == url).values(raw_html=compress_html(body)))
+
+
+STUB = (
+    b'<html lang="ar"><head><meta charset="utf-8"><title>x</title></head><body><article>'
+    + "<p>للاشتراك في الخدمة اضغط هنا</p>".encode()
+    + b"</article></body></html>"
+)
+
+
+def test_reprocess_keeps_and_flags_a_rejected_article_that_others_copy(db_url: str) -> None:
+    repo = crawl(db_url)
+    copied = f"http://laftah.test/n/{STORIES[0].key}"
+    alone = f"http://laftah.test/n/{STORIES[1].key}"
+    copies = copy_into_mirror(repo, 0, 2)
+    with repo.sessions() as session:
+        article_id = session.scalars(select(Article.id).where(Article.url == copied)).one()
+        dupes = session.scalars(select(Duplicate).where(Duplicate.url.in_(copies))).all()
+        assert [d.article_id for d in dupes] == [article_id, article_id]
+    # the current cleaner rejects both stored pages (a paywall stub): story 1 has no copies
+    set_raw_html(repo, copied, STUB)
+    set_raw_html(repo, alone, STUB)
+    settings = AkhbarSettings(database_url=db_url)
+    [summary] = reprocess(settings, [SOURCE])
+    assert summary.status == "ok"
+    assert (summary.kept_copied, summary.now_rejected) == (1, 1)
+    with repo.sessions() as session:
+        kept = session.scalars(select(Page).where(Page.url == copied)).one()
+        assert (kept.outcome, kept.article_id) == ("article", article_id)
+        assert kept.reason is not None and kept.reason.startswith(KEPT_PREFIX + "too_short")
+        assert session.get(Article, article_id) is not None  # record and copies untouched
+        for url in copies:
+            dupe = session.scalars(select(Duplicate).where(Duplicate.url == url)).one()
+            page = session.scalars(select(Page).where(Page.url == url)).one()
+            assert dupe.article_id == article_id
+            assert (page.outcome, page.article_id) == ("duplicate", article_id)
+        rejected = session.scalars(select(Page).where(Page.url == alone)).one()
+        assert (rejected.outcome, rejected.article_id) == ("rejected", None)
+        assert rejected.reason is not None and rejected.reason.startswith("too_short")
+        assert session.scalar(select(Article.id).where(Article.url == alone)) is None
+    # resumable: a second run has nothing to do
+    [again] = reprocess(settings, [SOURCE])
+    assert (again.kept_copied, again.now_rejected, again.changed) == (0, 0, 0)
+    # the page is accepted again (an older raw page restored): the flag goes
+    set_raw_html(repo, copied, page_html(0))
+    [restored] = reprocess(settings, [SOURCE])
+    assert restored.kept_copied == 0 and restored.changed >= 1
+    with repo.sessions() as session:
+        page = session.scalars(select(Page).where(Page.url == copied)).one()
+        assert (page.outcome, page.reason, page.article_id) == ("article", None, article_id)

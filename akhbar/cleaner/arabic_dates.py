@@ -39,16 +39,21 @@ _DATE = re.compile(
     r"\s*[,،]?\s*(?:(?:من\s+)?(?:سنة|عام)\s+)?(?P<year>\d{4})(?![\d])"
 )
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_ALEF = re.compile("[أإآٱ]")
-_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")  # tashkeel and tatweel
+# one table for every fold (a single str.translate pass instead of two regex passes and two
+# replaces: this runs on every link text and output line of every page)
+_FOLD: dict[int, str | None] = {
+    **{ord(ch): str(i % 10) for i, ch in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")},
+    **{ord(ch): "ا" for ch in "أإآٱ"},
+    ord("ى"): "ي",
+    ord("ة"): "ه",
+    # tashkeel and tatweel
+    **{cp: None for cp in (*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, 0x0640)},
+}
 
 
 def normalize_arabic(text: str) -> str:
     """Fold spelling variants that do not change a word (alef forms, ى/ي, ة/ه, marks, digits)."""
-    text = _MARKS.sub("", text.translate(_DIGITS))
-    text = _ALEF.sub("ا", text)
-    return text.replace("ى", "ي").replace("ة", "ه")
+    return text.translate(_FOLD)
 
 
 def find_arabic_dates(text: str) -> list[datetime]:

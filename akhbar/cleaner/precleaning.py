@@ -75,7 +75,9 @@ def is_teaser_heading(text: str) -> bool:
     return _key(text) in _TEASER_KEYS if len(text) < 60 else False
 
 
-_CHROME_TAGS = ("nav", "aside", "footer", "form", "button", "dialog", "noscript", "template")
+_CHROME_TAGS = frozenset(
+    {"nav", "aside", "footer", "form", "button", "dialog", "noscript", "template"}
+)
 _CHROME_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner", "search"})
 _HINT = re.compile(
     r"(?:^|[-_\s])(?:"
@@ -86,7 +88,7 @@ _HINT = re.compile(
     r"related|related-?(?:posts|news|articles)|also-?read|read-?also|read-?more|more-?news|"
     r"most-?read|mostread|most-?viewed|most-?popular|popular|trending|latest|latest-?news|"
     r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|widget|ad|ads|adv|advert|advertisement|"
-    r"promo|sponsored|pagination|pager|follow-?us"
+    r"promo|sponsored|pagination|pager|follow-?us|pull-?quote"
     r")(?:$|[-_\s])",
     re.I,
 )
@@ -175,6 +177,48 @@ def _remove_markup_chrome(root: HtmlElement, guard: _Guard) -> None:
     _drop(doomed)
 
 
+_EMBED_QUOTES = ("twitter-tweet", "instagram-media", "tiktok-embed")
+_EMBED_WRAPPERS = ("figure", "div", "p", "span")
+
+
+def _unwrap_embeds(root: HtmlElement) -> None:
+    """Make embedded posts (tweets) plain quotes of the article.
+
+    The embed code of X/Twitter is a ``<blockquote class="twitter-tweet">`` holding the post in
+    a ``<p>`` and the attribution (``— Name (@handle) date``) as loose text; CMSs wrap it in a
+    ``<figure class="wp-block-embed">``. trafilatura drops figures and embed-classed blocks, so
+    the quoted post vanished. The wrapper is replaced by the quote and the loose attribution
+    becomes its own paragraph.
+    """
+    for quote in list(root.iter("blockquote")):
+        cls = quote.get("class") or ""
+        if not any(name in cls for name in _EMBED_QUOTES):
+            continue
+        paragraphs = [c for c in quote if c.tag == "p"]
+        if paragraphs:
+            last = paragraphs[-1]
+            loose = list(last.itersiblings())
+            if (last.tail and last.tail.strip()) or loose:
+                attribution = quote.makeelement("p", {})
+                attribution.text, last.tail = last.tail, None
+                attribution.extend(loose)  # moves the date link along
+                last.addnext(attribution)
+        text = _text(quote)
+        wrapper = quote
+        parent = quote.getparent()
+        while (
+            parent is not None
+            and parent.tag in _EMBED_WRAPPERS
+            and _text(parent) == text
+            and parent.getparent() is not None
+        ):
+            wrapper, parent = parent, parent.getparent()
+        if wrapper is not quote:
+            quote.tail = wrapper.tail
+            wrapper.getparent().replace(wrapper, quote)
+        quote.set("class", "embedded-post")  # no embed/tweet class for trafilatura to drop
+
+
 def _heading_block(el: HtmlElement) -> HtmlElement:
     """Climb from the matched element to the largest ancestor holding only the heading text."""
     text = _text(el)
@@ -210,7 +254,10 @@ def _remove_teaser_blocks(root: HtmlElement, guard: _Guard) -> None:
     for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "p", "span", "div"):
         if len(el) > 3 or guard.plen.get(el, 0) >= 60:  # headings are short, few elements
             continue
-        text = _text(el)
+        raw = el.text_content() or ""
+        if len(raw) > 400:  # far too long to be a heading, even with indentation
+            continue
+        text = " ".join(raw.split())
         if text and len(text) < 60 and is_teaser_heading(text):
             starts.append(_heading_block(el))
     doomed: list[HtmlElement] = []
@@ -253,10 +300,38 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
     _drop(doomed)
 
 
+_TEXT_PARAGRAPH = 40  # characters: shorter <p> are captions, credits, footers, buttons
+
+
+def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> None:
+    """Give a page without ``<article>`` one around its text paragraphs.
+
+    Without a container trafilatura recognises (no ``<article>``, no ``article-body`` class),
+    it falls back to collecting loose ``<p>`` and loses the sub-headings between them (a live
+    blog's update headings). After chrome removal the lowest element holding every text
+    paragraph is the article, so it is renamed ``<article>``; when that is the whole body
+    nothing is marked and trafilatura decides as before.
+    """
+    if next(root.iter("article"), None) is not None:
+        return
+    paragraphs = [p for p in root.iter("p") if plen.get(p, 0) >= _TEXT_PARAGRAPH]
+    if len(paragraphs) < 2:
+        return
+    common = [paragraphs[0], *paragraphs[0].iterancestors()]
+    for p in paragraphs[1:]:
+        ancestors = set(p.iterancestors())
+        while common and common[0] not in ancestors:
+            common.pop(0)
+    if common and common[0].tag in ("div", "section"):
+        common[0].tag = "article"
+
+
 def preclean(root: HtmlElement) -> HtmlElement:
     """Remove chrome from ``root`` in place and return it."""
+    _unwrap_embeds(root)
     guard = _Guard(root)
     _remove_markup_chrome(root, guard)
     _remove_teaser_blocks(root, guard)
     _remove_link_dense(root, guard)
+    _mark_article_container(root, guard.plen)
     return root

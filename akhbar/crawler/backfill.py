@@ -40,9 +40,11 @@ from twisted.internet import task
 
 from akhbar.backfill import BackfillSummary, Window, open_backfill_run, parse_day, url_day
 from akhbar.crawler.discovery import GZIP_MAGIC
+from akhbar.crawler.pool import Cleaned, open_pool
 from akhbar.crawler.process import _quiet_scrapy, scrapy_settings, spider_class_for
 from akhbar.crawler.run import SourceRun
 from akhbar.crawler.spider import ARTICLE_META, NewsSpider
+from akhbar.pipeline import IngestResult
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
@@ -193,10 +195,10 @@ class BackfillRun(SourceRun):
         super().__init__(*args, **kwargs)
         self.backfill = summary
 
-    def on_page(self, page: FetchedPage) -> None:
-        self.backfill.tally(self.ingestor.ingest(page))
-        if time.monotonic() >= self._next_beat:
-            self.beat()
+    def on_page(self, page: FetchedPage, cleaned: Cleaned | None = None) -> IngestResult:
+        result = super().on_page(page, cleaned)
+        self.backfill.tally(result)
+        return result
 
 
 class _Rate(ProgressColumn):
@@ -269,7 +271,8 @@ def run_backfill(
     ctx = open_backfill_run(settings, source)
     engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
     writer, ingestor = ctx.writer, ctx.ingestor
-    run = BackfillRun(repo, ingestor, run_id, summary=summary)
+    pool = open_pool(settings.crawl.extract_workers)
+    run = BackfillRun(repo, ingestor, run_id, summary=summary, pool=pool)
     unbounded = source.model_copy(update={"max_pages_per_run": UNLIMITED})
     process = CrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
@@ -310,6 +313,8 @@ def run_backfill(
             ingestor.close()
             close_run(repo, run_id, "interrupted", "process stopped mid-backfill")
             run.summary.status = "interrupted"
+        if pool is not None:
+            pool.close()
         writer.close()
         engine.dispose()
     spider = holder.get("spider")

@@ -20,8 +20,12 @@ class IngestPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
+        """Hand the page on; with an extraction pool the item is done once the page is stored
+        (scrapy holds back further downloads while too many pages are in the pipeline)."""
         if isinstance(item, FetchedPage):
             run = getattr(self.crawler.spider, "run", None)
             if run is not None:
-                run.on_page(item)
+                stored = run.on_fetched(item)
+                if stored is not None:
+                    return stored.addCallback(lambda _: item)
         return item

@@ -16,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.spiders import Spider
 from twisted.internet import task
 
+from akhbar.crawler.pool import open_pool
 from akhbar.crawler.run import RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.dedup import Deduplicator
@@ -116,6 +117,7 @@ def run_crawl(
     boilerplate_store = BoilerplateStore(engine)
     process = CrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
+    pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
     runs: list[SourceRun] = []
     stale_after = settings.scheduler.stale_after
@@ -139,7 +141,7 @@ def run_crawl(
             boilerplate=boilerplate_store.load(source.name),
             boilerplate_store=boilerplate_store,
         )
-        run = SourceRun(repo, ingestor, run_id)
+        run = SourceRun(repo, ingestor, run_id, pool=pool)
         runs.append(run)
         crawler = process.create_crawler(spider_class_for(source))
 
@@ -170,6 +172,8 @@ def run_crawl(
                 close_run(repo, run.summary.run_id, "interrupted", "process stopped mid-crawl")
                 run.summary.status = "interrupted"
                 summaries.append(run.summary)
+        if pool is not None:
+            pool.close()
         writer.close()
         engine.dispose()
     order = {s.name: i for i, s in enumerate(sources)}

@@ -7,7 +7,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from akhbar.pipeline import Ingestor
+from twisted.internet import defer
+
+from akhbar.crawler.pool import Cleaned, ExtractionPool
+from akhbar.pipeline import Ingestor, IngestResult, StageSeconds, needs_cleaning
 from akhbar.records import FetchedPage
 from akhbar.storage import Repository, RunCounters
 
@@ -28,6 +31,8 @@ class RunSummary:
     skipped_known: int = 0
     skipped_budget: int = 0
     notes: list[str] = field(default_factory=list)
+    seconds: StageSeconds = field(default_factory=StageSeconds)
+    wall_seconds: float = 0.0
 
 
 class SourceRun:
@@ -39,17 +44,38 @@ class SourceRun:
         ingestor: Ingestor,
         run_id: int,
         heartbeat_every: float = 15.0,
+        pool: ExtractionPool | None = None,
     ) -> None:
         self.repo = repo
         self.ingestor = ingestor
+        self.pool = pool
         self.summary = RunSummary(source=ingestor.source.name, run_id=run_id)
         self.heartbeat_every = heartbeat_every
         self._next_beat = time.monotonic() + heartbeat_every
+        self._started = time.monotonic()
 
-    def on_page(self, page: FetchedPage) -> None:
-        self.ingestor.ingest(page)
+    def on_fetched(self, page: FetchedPage) -> defer.Deferred[None] | None:
+        """Take a fetched page: cleaned in the pool when there is one (the Deferred fires once
+        the page is stored), else cleaned and stored at once (returns None)."""
+        if self.pool is None or not needs_cleaning(page):
+            self.on_page(page)
+            return None
+        source = self.ingestor.source
+        cleaned = self.pool.clean(page, self.ingestor.cleaner, source.languages)
+
+        def ingest(result: Cleaned) -> None:
+            self.on_page(page, result)
+
+        return cleaned.addCallback(ingest)
+
+    def on_page(self, page: FetchedPage, cleaned: Cleaned | None = None) -> IngestResult:
+        if cleaned is None:
+            result = self.ingestor.ingest(page)
+        else:
+            result = self.ingestor.ingest(page, cleaned.result, cleaned.cpu_seconds)
         if time.monotonic() >= self._next_beat:
             self.beat()
+        return result
 
     def beat(self) -> None:
         """Commit the pending batch and refresh ``heartbeat_at`` and the counters.
@@ -85,6 +111,15 @@ class SourceRun:
         self.summary.skipped_known = skipped_known
         self.summary.skipped_budget = skipped_budget
         self.summary.notes = notes
+        self.summary.seconds = self.ingestor.seconds
+        self.summary.wall_seconds = time.monotonic() - self._started
+        log.info(
+            "%s run %d stage seconds: %s wall=%.2f",
+            self.summary.source,
+            self.summary.run_id,
+            self.ingestor.seconds.as_text(),
+            self.summary.wall_seconds,
+        )
         log.info(
             "%s run %d %s: fetched=%d new=%d duplicate=%d rejected=%d failed=%d",
             self.summary.source,

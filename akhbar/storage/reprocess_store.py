@@ -168,3 +168,10 @@ def set_rejected(writer: IngestWriter, page_id: int, reason: str) -> None:
     )
     writer.session.flush()
     writer.pending += 1
+
+
+def set_reason(writer: IngestWriter, page_id: int, reason: str | None) -> None:
+    """Flag (or unflag) a page row without changing its outcome or its article link."""
+    writer.session.execute(update(Page).where(Page.id == page_id).values(reason=reason))
+    writer.session.flush()
+    writer.pending += 1

@@ -261,3 +261,68 @@ def test_cleaner_does_not_import_crawler_or_storage_stacks() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+_PARAS = (
+    "قال وزير الثقافة في مؤتمر صحفي عقده صباح اليوم إن أعمال الترميم في المدينة القديمة "
+    "ستبدأ الشهر المقبل وتستمر ثلاث سنوات.",
+    "وأضاف أن الخطة تشمل عشرين موقعا تاريخيا، بينها أسوار المدينة وأبوابها السبعة والسوق "
+    "المسقوف الذي يعود إلى القرن السادس عشر.",
+    "ومن المنتظر أن تسهم الأعمال في تنشيط السياحة الثقافية التي تراجعت خلال السنوات "
+    "الأخيرة بسبب الأزمة الاقتصادية.",
+)
+_TWEET = "بدء أعمال الترميم في المواقع المسجلة على قائمة التراث pic.twitter.com/Xq3LmT8aZk"
+# X's embed code as its "Embed post" dialog writes it, inside the block editor's figure
+_EMBED = (
+    '<figure class="wp-block-embed is-provider-twitter wp-block-embed-twitter">'
+    '<div class="wp-block-embed__wrapper">\n'
+    '<blockquote class="twitter-tweet" data-lang="ar"><p lang="ar" dir="rtl">'
+    + _TWEET.split(" pic")[0]
+    + ' <a href="https://t.co/Xq3LmT8aZk">pic.twitter.com/Xq3LmT8aZk</a></p>'
+    "&mdash; وزارة الثقافة (@MOC_Culture) "
+    '<a href="https://twitter.com/MOC_Culture/status/1?ref_src=twsrc%5Etfw">March 3, 2024</a>'
+    "</blockquote>\n"
+    '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+    "\n</div></figure>"
+)
+
+
+def test_embedded_tweet_kept_pull_quote_and_caption_dropped() -> None:
+    """X's embed code in a block-editor figure: trafilatura alone drops the whole tweet."""
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{_PARAS[0]}</p>
+<figure class="wp-block-image"><img src="/a.jpg">
+<figcaption>السوق المسقوف <span class="credit">تصوير: أحمد السيد</span></figcaption></figure>
+<p>{_PARAS[1]}</p>
+<figure class="wp-block-pullquote"><blockquote><p>{_PARAS[1][:40]}</p>
+<cite>الوزير</cite></blockquote></figure>
+{_EMBED}
+<p>{_PARAS[2]}</p></div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/1", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [
+        _PARAS[0],
+        _PARAS[1],
+        _TWEET,
+        "— وزارة الثقافة (@MOC_Culture) March 3, 2024",
+        _PARAS[2],
+    ]
+
+
+def test_live_blog_update_headings_survive() -> None:
+    """No container trafilatura knows: it collects loose paragraphs and lost the headings."""
+    updates = "".join(
+        f'<div class="live-update"><div class="update-meta"><time>1{i}:00</time></div>'
+        f"<h3>عنوان التحديث رقم {i + 1}</h3><p>{para}</p>"
+        f'<div class="update-share"><a href="#u{i}">رابط التحديث</a></div></div>'
+        for i, para in enumerate(_PARAS)
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>مباشر</title></head><body>
+<div class="live-page"><h1>تغطية مباشرة لترميم المدينة القديمة</h1>
+<div class="live-feed">{updates}</div></div><div class="foot">© 2024</div></body></html>"""
+    article = _article(html, "https://live.example/1", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [
+        line for i, p in enumerate(_PARAS) for line in (f"عنوان التحديث رقم {i + 1}", p)
+    ]

@@ -1,7 +1,7 @@
 """The extraction quality gate on the Arabic evaluation set (``tests/data/extraction/``).
 
 Fails when akhbar's macro F1 drops below the floor set from the measured value, when a
-template falls below bare trafilatura, when a page leaks a chrome line that is not in the
+template is not above bare trafilatura, when a page leaks a chrome line that is not in the
 accepted baseline (``leak_baseline.json``), or when a metadata field gets worse. The full
 report with speed is ``benchmarks/extraction.py`` (see docs/benchmarks.md).
 """
@@ -20,8 +20,11 @@ from extraction_eval import (
     load_pages,
 )
 
-# measured 0.9997 (akhbar) vs 0.956 (bare trafilatura) when the set was built
-MACRO_F1_FLOOR = 0.995
+# measured 1.000 on every page (akhbar) vs 0.952 (bare trafilatura) after the live-blog
+# headings, realistic magazine embeds and pull quotes (issue 4); a small margin below
+MACRO_F1_FLOOR = 0.998
+# no page may fall far: one lost paragraph on a short page costs about 0.05
+PAGE_F1_FLOOR = 0.97
 # share of pages (among those whose template shows the field) where the field matches gold
 METADATA_FLOORS = {
     "title": 1.0,
@@ -60,16 +63,19 @@ def test_macro_f1_floor(results: list[PageResult]) -> None:
     macro = statistics.mean(r.akhbar.f1 for r in results)
     worst = sorted(results, key=lambda r: r.akhbar.f1)[:3]
     assert macro >= MACRO_F1_FLOOR, [(r.page.id, round(r.akhbar.f1, 3)) for r in worst]
+    assert worst[0].akhbar.f1 >= PAGE_F1_FLOOR, (worst[0].page.id, round(worst[0].akhbar.f1, 3))
 
 
-def test_akhbar_not_below_bare_trafilatura_on_any_template(results: list[PageResult]) -> None:
+def test_akhbar_above_bare_trafilatura_on_every_template(results: list[PageResult]) -> None:
     by_template: dict[str, list[PageResult]] = defaultdict(list)
     for r in results:
         by_template[r.page.template].append(r)
     for template, rs in by_template.items():
         ours = statistics.mean(r.akhbar.f1 for r in rs)
         bare = statistics.mean(r.bare.f1 for r in rs)
-        assert ours >= bare, f"{template}: akhbar {ours:.3f} < trafilatura {bare:.3f}"
+        # the issue's goal: above, not level (measured: every template, smallest gap liveblog
+        # 1.000 vs 0.997)
+        assert ours > bare, f"{template}: akhbar {ours:.4f} <= trafilatura {bare:.4f}"
 
 
 def test_no_new_chrome_leak(results: list[PageResult]) -> None:

@@ -11,7 +11,8 @@ template or a story with::
 Per page ``pages/<id>.html`` (the page), ``<id>.txt`` (gold article text: paragraphs separated
 by blank lines, sub-headings on their own lines, no headline) and ``<id>.json`` (gold metadata:
 url, template, title, authors, published/modified, language, canonical URL, categories, tags,
-description, image URL, word count; a key set to null is not exposed by that template).
+description, image URL, word count; a key set to null is not exposed by that template). What the
+gold keeps and drops, element by element, is written in README.md next to this file.
 """
 
 from __future__ import annotations
@@ -461,30 +462,104 @@ def liveblog(story: Story, others: list[Story], n: int) -> Page:
     return Page(document(head, body), [story.summary, *gold], meta)
 
 
-TWEET_TEXT = (
-    "متابعة مستمرة للملف، والتفاصيل الكاملة في تقريرنا المنشور اليوم على الموقع https://t.co/abc"
+# embedded tweets as the embed code of X/Twitter writes them: the tweet's text with a t.co or
+# pic.twitter.com link, then "— Name (@handle)" and the date link as loose text of the
+# blockquote, then the widgets script
+TWEETS = (
+    (
+        "وزارة الثقافة",
+        "MOC_Culture",
+        "بدء أعمال الترميم في المواقع المسجلة على قائمة التراث، ضمن خطة تمتد ثلاث سنوات",
+        "pic.twitter.com/Xq3LmT8aZk",
+        "March 3, 2024",
+    ),
+    (
+        "مجلة الأفق",
+        "alofoq_mag",
+        "متابعة مستمرة للملف، والتفاصيل الكاملة في تقريرنا المنشور اليوم على الموقع",
+        "https://t.co/7bKpR2sLwe",
+        "April 11, 2024",
+    ),
+    (
+        "سلمى العبدالله",
+        "salma_abdallah",
+        "زرت المكان صباح اليوم ورأيت بنفسي حجم العمل الذي أنجز، شكرا لكل من ساهم",
+        "pic.twitter.com/Vd9QwE2nYr",
+        "May 20, 2024",
+    ),
 )
-TWEET_BY = "— مجلة الأفق (@alofoq_mag) March 3, 2024"
+# photo credits as magazines print them inside the caption
+CREDITS = ("تصوير: أحمد السيد", "(أ ف ب)", "© رويترز")
+
+
+def _tweet(n: int) -> tuple[str, str]:
+    """The embed markup of a tweet and its gold (text with its link, attribution line)."""
+    name, handle, text, link, date = TWEETS[n % len(TWEETS)]
+    href = link if link.startswith("http") else "https://t.co/" + link.rsplit("/", 1)[1]
+    markup = (
+        '<blockquote class="twitter-tweet" data-lang="ar"><p lang="ar" dir="rtl">'
+        f'{e(text)} <a href="{href}">{e(link)}</a></p>&mdash; {e(name)} (@{handle}) '
+        f'<a href="https://twitter.com/{handle}/status/17{n:05d}4431?ref_src=twsrc%5Etfw">'
+        f"{date}</a></blockquote>\n"
+        '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+    )
+    return markup, f"{text} {link}\n— {name} (@{handle}) {date}"
+
+
+def _caption(n: int, place: str, site: Site) -> str:
+    """A figcaption with the photo credit, in one of the forms magazines use."""
+    credit = CREDITS[n % len(CREDITS)]
+    text = f"جانب من {e(place)} في صورة التقطت هذا الأسبوع"
+    if n % 3 == 0:
+        return f'<figcaption class="wp-element-caption">{text} <span class="credit">{e(credit)}</span></figcaption>'
+    if n % 3 == 1:
+        return f"<figcaption>{text} {e(credit)}</figcaption>"
+    return f"<figcaption>{text}<br><small>{e(credit)} / {e(site.name)}</small></figcaption>"
+
+
+def _pull_quote(n: int, sentence: str, author: str) -> str:
+    """A pull quote repeating a sentence of the body, in the markup of common CMS themes."""
+    if n % 3 == 0:
+        return f'<aside class="pullquote"><blockquote><p>«{e(sentence)}»</p></blockquote></aside>'
+    if n % 3 == 1:
+        return (
+            '<figure class="wp-block-pullquote"><blockquote>'
+            f"<p>{e(sentence)}</p><cite>{e(author)}</cite></blockquote></figure>"
+        )
+    return f'<blockquote class="pullquote"><p>«{e(sentence)}»</p></blockquote>'
 
 
 def magazine(story: Story, others: list[Story], n: int) -> Page:
-    """Long-form page with figures and captions inside the body, a pull quote repeating a
-    sentence, and an embedded tweet (third-party embed); OpenGraph + <time> only."""
+    """Long-form page with figures whose captions carry a photo credit, a pull quote repeating
+    a sentence of the body (aside, WordPress pullquote block or blockquote.pullquote), and an
+    embedded tweet in X's embed markup; OpenGraph + <time> only."""
     site = Site("مجلة الأفق", "alofoq-mag.example", "magazine")
     url = f"https://{site.host}/article/{story.key}-{n}"
     image = f"https://{site.host}/media/{n}/cover.jpg"
-    first = story.blocks[0][1]
-    quote = first.split("،")[0][:90]
+    paragraphs = [t for k, t in story.blocks if k == "p"]
+    clauses = paragraphs[min(1, len(paragraphs) - 1)].rstrip(".").split("،")
+    sentence = clauses[0]
+    for clause in clauses[1:]:  # a pull quote is a sentence, not a two-word fragment
+        if len(sentence.split()) >= 8:
+            break
+        sentence += "،" + clause
+    place = story.dateline.split(" - ")[0] or "المدينة"
+    tweet, tweet_gold = _tweet(n)
     inserts = {
-        0: f'<figure class="wp-block-image"><img src="/media/{n}/1.jpg" alt="">'
-        f"<figcaption>صورة أرشيفية من {e(story.dateline.split(' - ')[0] or 'المدينة')} "
-        f"(أرشيف {e(site.name)})</figcaption></figure>",
-        1: f'<aside class="pullquote"><blockquote><p>«{e(quote)}»</p></blockquote></aside>',
-        2: '<blockquote class="twitter-tweet" data-lang="ar"><p lang="ar" dir="rtl">'
-        f"{TWEET_TEXT.removesuffix(' https://t.co/abc')} "
-        '<a href="https://t.co/abc">https://t.co/abc</a></p><p>— مجلة الأفق (@alofoq_mag) '
-        '<a href="https://twitter.com/alofoq_mag/status/1">March 3, 2024</a></p></blockquote>'
-        '<script async src="https://platform.twitter.com/widgets.js"></script>',
+        # the block editor's figure, or the classic editor's caption shortcode output
+        0: f'<figure class="wp-block-image size-large"><img src="/media/{n}/1.jpg" alt="">'
+        f"{_caption(n, place, site)}</figure>"
+        if n % 2 == 0
+        else f'<div id="attachment_{n}" class="wp-caption aligncenter" style="width: 800px">'
+        f'<img src="/media/{n}/1.jpg" alt="" width="800" height="533">'
+        f'<p class="wp-caption-text">جانب من {e(place)} في صورة التقطت هذا الأسبوع '
+        f"{e(CREDITS[n % len(CREDITS)])}</p></div>",
+        1: _pull_quote(n, sentence, story.author),
+        # the block editor wraps the embed code in a figure, the classic editor pastes it as is
+        2: f'<figure class="wp-block-embed is-type-rich is-provider-twitter wp-block-embed-twitter">'
+        f'<div class="wp-block-embed__wrapper">\n{tweet}\n</div></figure>'
+        if n % 2 == 0
+        else tweet,
     }
     parts = interleave(body_blocks(story, head="<h2>{}</h2>"), inserts)
     body = f"""
@@ -492,7 +567,7 @@ def magazine(story: Story, others: list[Story], n: int) -> Page:
 <div id="content"><article class="hentry">
 <h1 class="entry-title">{e(story.headline)}</h1>
 <p class="entry-meta">بقلم {e(story.author)} · <time datetime="{story.published.isoformat()}">{ar_date(story.published)}</time></p>
-<figure class="featured"><img src="{image}" alt=""><figcaption>{e(story.summary)}</figcaption></figure>
+<figure class="featured"><img src="{image}" alt="">{_caption(n + 1, place, site)}</figure>
 <div class="entry-content">
 {chr(10).join(parts)}
 </div></article></div>
@@ -509,11 +584,12 @@ def magazine(story: Story, others: list[Story], n: int) -> Page:
 <meta name="author" content="{e(story.author)}">"""
     meta = base_meta(story, site, url)
     meta.update(image_url=image, modified=None)
-    # an embedded tweet quoted by the article is its content (as in the shared real-pages
-    # gold): the tweet's text and its attribution line; captions and the pull quote are not
+    # see README: an embedded tweet the article quotes is its content (its text with the
+    # link, and the attribution line, as in the shared real-pages gold); captions with their
+    # photo credits and the pull quote (a repeat of the body) are not
     gold = gold_blocks(story)
     if len(story.blocks) > 3:
-        gold.insert(3, TWEET_TEXT + "\n" + TWEET_BY)
+        gold.insert(3, tweet_gold)
     return Page(document(head, body), gold, meta)
 
 
