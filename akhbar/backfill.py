@@ -198,7 +198,12 @@ def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> Backfil
     dedup.load(repo.iter_signatures())
     writer = repo.writer(settings.crawl.batch_size)
     ingestor = Ingestor(
-        source=source, writer=writer, run_id=run_id, dedup=dedup, cleaner=settings.cleaner
+        source=source,
+        writer=writer,
+        run_id=run_id,
+        dedup=dedup,
+        cleaner=settings.cleaner,
+        commit_interval=settings.crawl.commit_interval,
     )
     summary = BackfillSummary(source.name, run_id)
     return BackfillRunContext(engine, repo, run_id, summary, writer, ingestor)

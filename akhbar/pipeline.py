@@ -43,6 +43,10 @@ class BoilerplateSink(Protocol):
 # every article a copy of the first.
 CANONICAL_MIN_SIMILARITY = 0.3
 
+# The learned boilerplate model is saved this often (seconds) and when the run ends: it is an
+# optimisation, and saving its changed lines after every commit cost more than storing pages.
+BOILERPLATE_SAVE_EVERY = 30.0
+
 # The pages of an uncommitted batch are kept for a replay after a database error, up to this
 # many bytes of bodies (memory stays bounded with huge pages; the rest is fetched next run).
 REPLAY_MAX_BYTES = 16 * 1024 * 1024
@@ -98,6 +102,7 @@ class Ingestor:
         counters: RunCounters | None = None,
         boilerplate: BoilerplateModel | None = None,
         boilerplate_store: BoilerplateSink | None = None,
+        commit_interval: float = 1.0,
     ) -> None:
         self.source = source
         self.writer = writer
@@ -108,6 +113,12 @@ class Ingestor:
         # the source's learned boilerplate (issue 4): stripped from every article, saved per batch
         self.boilerplate = boilerplate
         self.boilerplate_store = boilerplate_store
+        self._boilerplate_saved = time.monotonic()
+        # a batch is committed when it has batch_size pages or is this many seconds old: new
+        # articles wait in it with the dedup lock held, so other processes wait at most this
+        self.commit_interval = commit_interval
+        self._batch_began: float | None = None
+        self._locked_generation: int | None = None  # the transaction holding the dedup lock
         # crash safety (issue 8): the pages of the uncommitted batch, kept to be replayed once
         # after a database error, and the counters as of the last commit (restored on rollback)
         self._batch: list[FetchedPage] = []
@@ -138,6 +149,7 @@ class Ingestor:
             # another ingestor sharing the writer committed (or rolled back) our pages with its
             # own: they are settled, never to be replayed (a replay would store them twice)
             self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
+            self._batch_began = None
             self._cleaned.clear()
             self._committed = replace(self.counters)
             self._generation = self.writer.generation
@@ -147,7 +159,7 @@ class Ingestor:
         self._remember(page)
         try:
             result = self._ingest_one(page, extracted)
-            if self.writer.due():
+            if self.writer.due() or self.batch_age() >= self.commit_interval:
                 self._commit()
         except Exception as exc:
             return self._recover(exc)
@@ -155,7 +167,19 @@ class Ingestor:
             self._committed = replace(self.counters)
         return result
 
+    def batch_age(self) -> float:
+        """Seconds since the uncommitted batch took its first page (0 when there is none)."""
+        return 0.0 if self._batch_began is None else time.monotonic() - self._batch_began
+
+    def commit_if_old(self) -> None:
+        """Commit a batch older than ``commit_interval`` (called on a timer: a crawl waiting on
+        slow downloads must not hold the dedup lock, or SQLite's write lock, meanwhile)."""
+        if self.batch_age() >= self.commit_interval:
+            self.flush()
+
     def _remember(self, page: FetchedPage) -> None:
+        if self._batch_began is None:
+            self._batch_began = time.monotonic()
         if self._batch_bytes + len(page.body) <= REPLAY_MAX_BYTES:
             self._batch.append(page)
             self._batch_bytes += len(page.body)
@@ -182,13 +206,21 @@ class Ingestor:
         )
         return result
 
-    def _commit(self) -> None:
-        """Commit the batch (raises on a database error); then save the boilerplate model."""
+    def _commit(self, save_model: bool = False) -> None:
+        """Commit the batch (raises on a database error); then save the boilerplate model when
+        it is due (or ``save_model``)."""
         self.writer.commit()
         self._generation = self.writer.generation
         self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
+        self._batch_began = None
         self._cleaned.clear()
-        if self.boilerplate is not None and self.boilerplate_store is not None:
+        due = time.monotonic() - self._boilerplate_saved >= BOILERPLATE_SAVE_EVERY
+        if (
+            self.boilerplate is not None
+            and self.boilerplate_store is not None
+            and (due or save_model)
+        ):
+            self._boilerplate_saved = time.monotonic()
             try:
                 self.boilerplate_store.save(self.boilerplate)
             except Exception as exc:  # the model is an optimisation: never fail a run for it
@@ -209,6 +241,7 @@ class Ingestor:
             self.writer.pending_article_ids.clear()
             self.writer.pending = 0
         self._generation = self.writer.generation
+        self._batch_began = None
         for article_id in lost:
             self.dedup.remove(article_id)
         for f in fields(RunCounters):
@@ -304,7 +337,8 @@ class Ingestor:
         started = time.perf_counter()
         fingerprint = self.dedup.fingerprint(article.text)
         self.seconds.dedup += time.perf_counter() - started
-        self._read_peers()
+        if self._locked_generation != self.writer.generation:  # with the lock: none can come
+            self._read_peers()
         started = time.perf_counter()
         verdict = self.dedup.check(fingerprint)
         self.seconds.dedup += time.perf_counter() - started
@@ -321,21 +355,23 @@ class Ingestor:
                 page, article, verdict.of, verdict.kind, verdict.similarity, verdict.containment
             )
         # A new story so far. Another crawl process may be storing a copy right now: decide
-        # again under the database's dedup lock with its articles read, and commit at once so
-        # that every later decision, in any process, sees this one (docs/dedup.md).
-        # (No ``finally``: after a database error nothing half-done may be committed; the
-        # error goes up to :meth:`ingest`, which rolls the batch back.)
-        self.writer.lock_dedup()
-        self._read_peers()
-        verdict = self.dedup.check(fingerprint)
+        # again under the database's dedup lock with its articles read. The lock is held until
+        # the batch commits (at most commit_interval seconds), so every later decision, in any
+        # process, sees this one (docs/dedup.md); while it is held no peer can add articles, so
+        # the first check stands. (No ``finally``: after a database error nothing half-done may
+        # be committed; the error goes up to :meth:`ingest`, which rolls the batch back.)
+        if self._locked_generation != self.writer.generation:
+            self.writer.lock_dedup()
+            self._locked_generation = self.writer.generation
+            self._read_peers()
+            started = time.perf_counter()
+            verdict = self.dedup.check(fingerprint)
+            self.seconds.dedup += time.perf_counter() - started
         if isinstance(verdict, Duplicate):
-            result = self._duplicate(
+            return self._duplicate(
                 page, article, verdict.of, verdict.kind, verdict.similarity, verdict.containment
             )
-        else:
-            result = self._new_article(page, article, fingerprint)
-        self._commit()
-        return result
+        return self._new_article(page, article, fingerprint)
 
     def _read_peers(self) -> None:
         """Index the articles other processes stored since this one last looked."""
@@ -399,16 +435,17 @@ class Ingestor:
             return IngestResult(PageOutcome.ARTICLE, "stored concurrently")
         return self._duplicate(page, article, of, DuplicateKind.EXACT, 1.0, 1.0)
 
-    def flush(self) -> None:
+    def flush(self, save_model: bool = False) -> None:
         """Commit the current batch; on a database error replay it once (see :meth:`ingest`)."""
         try:
-            self._commit()
+            self._commit(save_model)
         except Exception as exc:
             self._recover(exc)
             return
         self._committed = replace(self.counters)
 
     def close(self) -> RunCounters:
-        """Commit what is pending (the writer itself is closed by its owner)."""
-        self.flush()
+        """Commit what is pending and save the boilerplate model (the writer itself is closed by
+        its owner)."""
+        self.flush(save_model=True)
         return self.counters

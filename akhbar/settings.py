@@ -90,6 +90,12 @@ class CrawlSettings(BaseModel):
         description="processes cleaning fetched pages while the crawler goes on downloading "
         "(None: one per CPU core; 0: clean in the crawl process itself)",
     )
+    commit_interval: float = Field(
+        default=1.0,
+        gt=0,
+        description="seconds a batch may stay uncommitted (it holds the dedup decision lock, "
+        "which other crawl processes wait for, and on SQLite the write lock)",
+    )
 
 
 class SchedulerSettings(BaseModel):

@@ -300,8 +300,8 @@ def run_backfill(
     )
     ticker = task.LoopingCall(reporter.tick)
     ticker.start(0.5 if reporter.progress else 1.0, now=False)
-    beat = task.LoopingCall(run.beat)
-    beat.start(15.0, now=False)
+    beat = task.LoopingCall(run.tick)
+    beat.start(0.5, now=False)
     try:
         process.start()
     finally:

@@ -179,6 +179,11 @@ class ExtractionPool:
         log.error("%s extraction failed on %s: %s", page.source, page.url, detail)
         return Cleaned(Rejection(RejectReason.PARSE_ERROR, detail), 0.0)
 
+    def worker_pids(self) -> list[int]:
+        """PIDs of the running workers (for measurements and tests)."""
+        processes = self._executor._processes  # no public accessor in concurrent.futures
+        return list(processes) if processes else []
+
     def close(self) -> None:
         """Stop the workers (pages still queued are dropped: their run is over)."""
         self._executor.shutdown(wait=True, cancel_futures=True)

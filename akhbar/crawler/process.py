@@ -30,7 +30,7 @@ from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_ru
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_EVERY = 15.0  # seconds; crawl_runs.heartbeat_at of a live run is never older
+TICK_EVERY = 0.5  # seconds between checks for batches to commit and heartbeats due
 
 
 def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
@@ -90,16 +90,17 @@ def spider_class_for(source: SourceConfig) -> type[NewsSpider]:
 
 
 def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
-    """Beat every running run's heartbeat on a timer, pages or not (a slow site must not look
-    dead to the scheduler's stale-heartbeat check)."""
+    """Tick every running run on a timer, pages or not: old batches are committed (they hold
+    the dedup lock) and the heartbeat beats (a slow site must not look dead to the scheduler's
+    stale-heartbeat check)."""
 
-    def beat() -> None:
+    def tick() -> None:
         for run in runs:
             if run.summary.status == "running":
-                run.beat()
+                run.tick()
 
-    loop = task.LoopingCall(beat)
-    loop.start(HEARTBEAT_EVERY, now=False)
+    loop = task.LoopingCall(tick)
+    loop.start(TICK_EVERY, now=False)
     return loop
 
 
@@ -140,6 +141,7 @@ def run_crawl(
             cleaner=settings.cleaner,
             boilerplate=boilerplate_store.load(source.name),
             boilerplate_store=boilerplate_store,
+            commit_interval=settings.crawl.commit_interval,
         )
         run = SourceRun(repo, ingestor, run_id, pool=pool)
         runs.append(run)

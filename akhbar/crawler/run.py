@@ -77,6 +77,12 @@ class SourceRun:
             self.beat()
         return result
 
+    def tick(self) -> None:
+        """Called every fraction of a second: commit a batch that has grown old, beat when due."""
+        self.ingestor.commit_if_old()
+        if time.monotonic() >= self._next_beat:
+            self.beat()
+
     def beat(self) -> None:
         """Commit the pending batch and refresh ``heartbeat_at`` and the counters.
 

@@ -182,6 +182,8 @@ def test_ingestor_survives_a_lasting_postgres_outage(
     try:
         first = [ingestors[p.source].ingest(p) for p in pages[:2]]
         assert all(r.outcome is PageOutcome.ARTICLE for r in first)
+        for ingestor in ingestors.values():  # their batch commits (batch_size or the timer)
+            ingestor.flush()
         _allow_connections(postgres_server_url, database, allow=False)
         try:
             during = [ingestors[p.source].ingest(p) for p in pages[2:4]]  # never raises
