@@ -953,7 +953,15 @@ def search_command(
     type=click.Path(file_okay=False, path_type=Path),
     help="Write a seeds file per local site into DIR.",
 )
-def localweb(seeds_out: Path | None) -> None:
+@click.option(
+    "--scale",
+    type=click.IntRange(min=5),
+    metavar="N",
+    help="Serve the scaled web instead: N generated article pages on five sites "
+    "(127.0.0.21-25), for load tests and benchmarks.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Generator seed (--scale).")
+def localweb(seeds_out: Path | None, scale: int | None, seed: int) -> None:
     """Serve the bundled local Arabic news web on loopback until Ctrl-C."""
     import signal
     import threading
@@ -962,6 +970,22 @@ def localweb(seeds_out: Path | None) -> None:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if scale is not None:
+        from akhbar.localweb.scaled import ScaledNewsWeb
+
+        with ScaledNewsWeb(scale, seed=seed) as scaled:
+            if seeds_out:
+                scaled.write_seeds(seeds_out)
+                click.echo(f"seeds written to {seeds_out}")
+            for scaled_site in scaled.sites:  # plain lines: benchmarks read them
+                spec = scaled_site.spec
+                click.echo(f"{spec.name:<16} {scaled_site.base}  {spec.title}")
+            truth = {"pages": scaled.truth.pages, **scaled.truth.as_dict()}
+            click.echo(f"truth {json.dumps(truth)}")
+            click.echo("serving; Ctrl-C to stop")
+            with contextlib.suppress(KeyboardInterrupt):
+                stop.wait()
+        return
     with LocalNewsWeb() as web:
         if seeds_out:
             seeds_out.mkdir(parents=True, exist_ok=True)

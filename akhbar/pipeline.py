@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, fields, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from akhbar.cleaner import extract
 from akhbar.cleaner.boilerplate import BoilerplateModel
@@ -28,6 +28,8 @@ from akhbar.records import (
 from akhbar.seeds import SourceConfig
 from akhbar.settings import CleanerSettings
 from akhbar.storage import IngestWriter, RunCounters
+from akhbar.storage.repository import compress_html
+from akhbar.storage.search import search_documents
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,35 @@ BOILERPLATE_SAVE_EVERY = 30.0
 # The pages of an uncommitted batch are kept for a replay after a database error, up to this
 # many bytes of bodies (memory stays bounded with huge pages; the rest is fetched next run).
 REPLAY_MAX_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Work done beside the cleaner, in the crawler's extraction workers, that the ingesting
+    thread would otherwise do: the compressed raw HTML and, for an article, its fingerprint and
+    search documents. The last two hold only while the text stays as cleaned (the source's
+    boilerplate model may still cut lines; then they are made again)."""
+
+    raw_html: bytes | None
+    text: str | None = None
+    text_hash: str | None = None
+    signature: bytes | None = None
+    search_documents: tuple[str, str] | None = None
+
+
+def prepare(body: bytes, extracted: ExtractResult, dedup: Deduplicator) -> Prepared:
+    """:class:`Prepared` for one cleaned page (``dedup`` only fingerprints here)."""
+    raw_html = compress_html(body) if body else None
+    if isinstance(extracted, Rejection):
+        return Prepared(raw_html)
+    fingerprint = dedup.fingerprint(extracted.text)
+    return Prepared(
+        raw_html,
+        extracted.text,
+        fingerprint.text_hash,
+        fingerprint.signature_bytes(),
+        search_documents(extracted.title, extracted.text),
+    )
 
 
 def needs_cleaning(page: FetchedPage) -> bool:
@@ -130,15 +161,21 @@ class Ingestor:
         self.pages_lost = 0  # pages left unstored after the retry failed too (fetched next run)
         self.seconds = StageSeconds()
         # extraction results of the batch's pages, for a replay without cleaning them again
-        self._cleaned: dict[int, ExtractResult] = {}
+        self._cleaned: dict[int, tuple[ExtractResult, Prepared | None]] = {}
+        self._prepared: Prepared | None = None  # of the page being ingested
 
     def ingest(
-        self, page: FetchedPage, extracted: ExtractResult | None = None, cpu_seconds: float = 0.0
+        self,
+        page: FetchedPage,
+        extracted: ExtractResult | None = None,
+        cpu_seconds: float = 0.0,
+        prepared: Prepared | None = None,
     ) -> IngestResult:
         """Process one page; never raises because of the page's content.
 
         ``extracted`` is the page's cleaner result when it was cleaned elsewhere (the crawler's
-        worker processes, taking ``cpu_seconds``); without it the page is cleaned here.
+        worker processes, taking ``cpu_seconds``, which also made ``prepared``); without it the
+        page is cleaned here.
 
         A database error (connection lost, server restarted, SQLite busy past its timeout)
         does not raise either: the batch is rolled back and its pages replayed once on a fresh
@@ -155,10 +192,10 @@ class Ingestor:
             self._generation = self.writer.generation
         self.seconds.extract += cpu_seconds
         if extracted is not None:
-            self._cleaned[id(page)] = extracted
+            self._cleaned[id(page)] = (extracted, prepared)
         self._remember(page)
         try:
-            result = self._ingest_one(page, extracted)
+            result = self._ingest_one(page, extracted, prepared)
             if self.writer.due() or self.batch_age() >= self.commit_interval:
                 self._commit()
         except Exception as exc:
@@ -193,9 +230,15 @@ class Ingestor:
         self._unreplayable = 0
         return pages
 
-    def _ingest_one(self, page: FetchedPage, extracted: ExtractResult | None) -> IngestResult:
+    def _ingest_one(
+        self, page: FetchedPage, extracted: ExtractResult | None, prepared: Prepared | None
+    ) -> IngestResult:
         self.seconds.pages += 1
-        result = self._process(page, extracted)
+        self._prepared = prepared
+        try:
+            result = self._process(page, extracted)
+        finally:
+            self._prepared = None
         self.counters.count(result.outcome)
         log.info(
             "%s %s %s%s",
@@ -264,7 +307,8 @@ class Ingestor:
         try:
             for page in pages:
                 self._remember(page)
-                result = self._ingest_one(page, self._cleaned.get(id(page)))
+                extracted, prepared = self._cleaned.get(id(page), (None, None))
+                result = self._ingest_one(page, extracted, prepared)
             self._commit()
         except Exception as again:
             self.db_errors += 1
@@ -284,13 +328,13 @@ class Ingestor:
     def _process(self, page: FetchedPage, extracted: ExtractResult | None) -> IngestResult:
         if not needs_cleaning(page):
             reason = f"http_{page.status}" if page.status else f"network: {page.error or 'failed'}"
-            self.writer.record_page(page, PageOutcome.ERROR, run_id=self.run_id, reason=reason)
+            self._record_page(page, PageOutcome.ERROR, reason=reason)
             return IngestResult(PageOutcome.ERROR, reason)
         if extracted is None:
             extracted = self._clean(page)
         if isinstance(extracted, Rejection):
             reason = extracted.reason.value + (f": {extracted.detail}" if extracted.detail else "")
-            self.writer.record_page(page, PageOutcome.REJECTED, run_id=self.run_id, reason=reason)
+            self._record_page(page, PageOutcome.REJECTED, reason=reason)
             return IngestResult(PageOutcome.REJECTED, reason)
         # the page URL is the record's identity; the canonical URL is kept alongside (a copy:
         # the cleaner's result is kept as it came for a replay after a database error)
@@ -306,6 +350,29 @@ class Ingestor:
         finally:  # storage is what _store spent outside the dedup calls
             spent = time.perf_counter() - started
             self.seconds.store += spent - (self.seconds.dedup - dedup_before)
+
+    def _record_page(self, page: FetchedPage, outcome: PageOutcome, **row: Any) -> None:
+        prepared = self._prepared
+        raw_html = prepared.raw_html if prepared is not None else None
+        self.writer.record_page(page, outcome, run_id=self.run_id, raw_html=raw_html, **row)
+
+    def _fingerprint(self, article: Article) -> Fingerprint:
+        """The worker's fingerprint while the text is as it was cleaned, else made here."""
+        prepared = self._prepared
+        if (
+            prepared is not None
+            and prepared.text_hash is not None
+            and prepared.signature is not None
+            and prepared.text == article.text
+        ):
+            return Fingerprint.from_bytes(prepared.text_hash, prepared.signature)
+        return self.dedup.fingerprint(article.text)
+
+    def _search_documents(self, article: Article) -> tuple[str, str] | None:
+        prepared = self._prepared
+        if prepared is not None and prepared.text == article.text:
+            return prepared.search_documents
+        return None
 
     def _clean(self, page: FetchedPage) -> ExtractResult:
         started = time.process_time()
@@ -326,16 +393,15 @@ class Ingestor:
     def _store(self, page: FetchedPage, article: Article) -> IngestResult:
         existing = self.writer.article_id_for_url(article.url)
         if existing is not None:  # a refetch of a stored article: nothing new
-            self.writer.record_page(
+            self._record_page(
                 page,
                 PageOutcome.ARTICLE,
-                run_id=self.run_id,
                 canonical_url=article.canonical_url,
                 article_id=existing,
             )
             return IngestResult(PageOutcome.ARTICLE, "already stored", existing)
         started = time.perf_counter()
-        fingerprint = self.dedup.fingerprint(article.text)
+        fingerprint = self._fingerprint(article)
         self.seconds.dedup += time.perf_counter() - started
         if self._locked_generation != self.writer.generation:  # with the lock: none can come
             self._read_peers()
@@ -388,14 +454,14 @@ class Ingestor:
             article,
             fingerprint.text_hash,
             fingerprint.signature_bytes(),
+            self._search_documents(article),
         )
         if article_id is None:  # lost a race on the unique text hash: an exact copy
             return self._duplicate_of_hash(page, article, fingerprint.text_hash)
         self.dedup.add(article_id, fingerprint)
-        self.writer.record_page(
+        self._record_page(
             page,
             PageOutcome.ARTICLE,
-            run_id=self.run_id,
             canonical_url=article.canonical_url,
             article_id=article_id,
         )
@@ -414,10 +480,9 @@ class Ingestor:
             self.source.name, self.run_id, article, of, kind, similarity, containment
         )
         reason = f"{kind.value} copy of article {of} (similarity {similarity:.2f})"
-        self.writer.record_page(
+        self._record_page(
             page,
             PageOutcome.DUPLICATE,
-            run_id=self.run_id,
             reason=reason,
             canonical_url=article.canonical_url,
             article_id=of,
@@ -429,9 +494,7 @@ class Ingestor:
     ) -> IngestResult:
         of = self.writer.article_id_for_hash(text_hash)
         if of is None:  # the URL was taken concurrently; record the page as that article's
-            self.writer.record_page(
-                page, PageOutcome.ARTICLE, run_id=self.run_id, canonical_url=article.canonical_url
-            )
+            self._record_page(page, PageOutcome.ARTICLE, canonical_url=article.canonical_url)
             return IngestResult(PageOutcome.ARTICLE, "stored concurrently")
         return self._duplicate(page, article, of, DuplicateKind.EXACT, 1.0, 1.0)
 

@@ -32,8 +32,10 @@ from dataclasses import dataclass
 from twisted.internet import defer
 
 from akhbar.cleaner import extract
+from akhbar.dedup import Deduplicator
+from akhbar.pipeline import Prepared, prepare
 from akhbar.records import ExtractResult, FetchedPage, Rejection, RejectReason
-from akhbar.settings import CleanerSettings
+from akhbar.settings import CleanerSettings, DedupSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,17 @@ PAGES_PER_WORKER = 2000
 
 @dataclass(frozen=True, slots=True)
 class Cleaned:
-    """A page's extraction result and the CPU seconds it took in the worker."""
+    """A page's extraction result, what the worker prepared for storage beside it, and the CPU
+    seconds both took in the worker."""
 
     result: ExtractResult
     cpu_seconds: float
+    prepared: Prepared | None = None
+
+
+# one fingerprinting Deduplicator per worker process and dedup settings (its permutations
+# are made once, not per page)
+_FINGERPRINTERS: dict[str, Deduplicator] = {}
 
 
 def clean_page(
@@ -55,11 +64,17 @@ def clean_page(
     encoding: str | None,
     settings: CleanerSettings,
     languages: Sequence[str],
+    dedup: DedupSettings,
 ) -> Cleaned:
-    """Clean one page (runs in a worker process; also the inline path)."""
+    """Clean one page and prepare its storage (runs in a worker process)."""
     start = time.process_time()
     result = extract(body, url, encoding=encoding, settings=settings, languages=languages)
-    return Cleaned(result, time.process_time() - start)
+    key = dedup.model_dump_json()
+    fingerprinter = _FINGERPRINTERS.get(key)
+    if fingerprinter is None:
+        fingerprinter = _FINGERPRINTERS[key] = Deduplicator(dedup)
+    prepared = prepare(body, result, fingerprinter)
+    return Cleaned(result, time.process_time() - start, prepared)
 
 
 def _watch_parent(parent: int) -> None:
@@ -83,6 +98,9 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_Options = tuple[CleanerSettings, tuple[str, ...], DedupSettings]
+
+
 class ExtractionPool:
     """A process pool for the cleaner with a bounded number of pages in flight."""
 
@@ -104,35 +122,27 @@ class ExtractionPool:
         )
 
     def clean(
-        self, page: FetchedPage, settings: CleanerSettings, languages: Sequence[str]
+        self,
+        page: FetchedPage,
+        settings: CleanerSettings,
+        languages: Sequence[str],
+        dedup: DedupSettings,
     ) -> defer.Deferred[Cleaned]:
         """Clean ``page`` in a worker; the Deferred fires in the reactor thread."""
-        return self._slots.run(self._submit, page, settings, tuple(languages))
+        return self._slots.run(self._submit, page, (settings, tuple(languages), dedup))
 
-    def _submit(
-        self, page: FetchedPage, settings: CleanerSettings, languages: tuple[str, ...]
-    ) -> defer.Deferred[Cleaned]:
+    def _submit(self, page: FetchedPage, options: _Options) -> defer.Deferred[Cleaned]:
         done: defer.Deferred[Cleaned] = defer.Deferred()
-        self._send(done, page, settings, languages, retry=True)
+        self._send(done, page, options, retry=True)
         return done
 
     def _send(
-        self,
-        done: defer.Deferred[Cleaned],
-        page: FetchedPage,
-        settings: CleanerSettings,
-        languages: tuple[str, ...],
-        retry: bool,
+        self, done: defer.Deferred[Cleaned], page: FetchedPage, options: _Options, retry: bool
     ) -> None:
         executor = self._executor
         try:
             future = executor.submit(
-                clean_page,
-                page.body,
-                page.final_url or page.url,
-                page.encoding,
-                settings,
-                languages,
+                clean_page, page.body, page.final_url or page.url, page.encoding, *options
             )
         except (BrokenProcessPool, RuntimeError) as exc:
             self._restart(executor)
@@ -153,7 +163,7 @@ class ExtractionPool:
                 # more try in a fresh pool; the culprit kills that one too and is given up
                 self._restart(executor)
                 if retry:
-                    self._send(done, page, settings, languages, retry=False)
+                    self._send(done, page, options, retry=False)
                     return
                 cleaned = self._lost(page, exc)
             except Exception as exc:

@@ -61,7 +61,9 @@ class SourceRun:
             self.on_page(page)
             return None
         source = self.ingestor.source
-        cleaned = self.pool.clean(page, self.ingestor.cleaner, source.languages)
+        cleaned = self.pool.clean(
+            page, self.ingestor.cleaner, source.languages, self.ingestor.dedup.settings
+        )
 
         def ingest(result: Cleaned) -> None:
             self.on_page(page, result)
@@ -72,7 +74,9 @@ class SourceRun:
         if cleaned is None:
             result = self.ingestor.ingest(page)
         else:
-            result = self.ingestor.ingest(page, cleaned.result, cleaned.cpu_seconds)
+            result = self.ingestor.ingest(
+                page, cleaned.result, cleaned.cpu_seconds, cleaned.prepared
+            )
         if time.monotonic() >= self._next_beat:
             self.beat()
         return result

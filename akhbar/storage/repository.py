@@ -299,7 +299,13 @@ class IngestWriter:
 
     # -- writes -------------------------------------------------------------------------------
     def add_article(
-        self, source: str, run_id: int | None, record: ArticleRecord, text_hash: str, minhash: bytes
+        self,
+        source: str,
+        run_id: int | None,
+        record: ArticleRecord,
+        text_hash: str,
+        minhash: bytes,
+        search_documents: tuple[str, str] | None = None,
     ) -> int | None:
         """Insert an article; ``None`` when its URL or text hash is already stored."""
         row = Article(
@@ -328,7 +334,7 @@ class IngestWriter:
                 with self.session.begin_nested():
                     self.session.add(row)
                     self.session.flush()
-                    index_article(self.session, row.id, record.title, record.text)
+                    index_article(self.session, row.id, record.title, record.text, search_documents)
             except IntegrityError:
                 log.info("article already stored (url or text hash): %s", record.url)
                 return None
@@ -373,8 +379,10 @@ class IngestWriter:
         reason: str | None = None,
         canonical_url: str | None = None,
         article_id: int | None = None,
+        raw_html: bytes | None = None,
     ) -> None:
-        """Insert or update the ``pages`` row of one fetched URL, keeping its raw HTML."""
+        """Insert or update the ``pages`` row of one fetched URL, keeping its raw HTML
+        (``raw_html``: the body already compressed by :func:`compress_html`)."""
         now = page.fetched_at
         values = {
             "final_url": page.final_url,
@@ -387,7 +395,9 @@ class IngestWriter:
             "outcome": outcome.value,
             "reason": reason,
             "article_id": article_id,
-            "raw_html": compress_html(page.body) if page.body else None,
+            "raw_html": raw_html
+            if raw_html is not None
+            else (compress_html(page.body) if page.body else None),
             "raw_size": len(page.body),
             "last_fetched_at": now,
             "crawl_run_id": run_id,

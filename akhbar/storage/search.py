@@ -65,13 +65,22 @@ def search_document(text_: str) -> str:
     return " ".join(words + extra)
 
 
+def search_documents(title: str, body: str) -> tuple[str, str]:
+    """The (title, body) documents of one article (the crawler computes them in its extraction
+    workers and hands them to :func:`index_article`)."""
+    return search_document(title), search_document(body)
+
+
 def _index_rows(conn: Connection | Session, rows: Sequence[tuple[int, str, str]]) -> None:
     if not rows:
         return
-    params = [
-        {"id": article_id, "t": search_document(title), "b": search_document(body)}
-        for article_id, title, body in rows
-    ]
+    _index_documents(
+        conn, [(article_id, *search_documents(title, body)) for article_id, title, body in rows]
+    )
+
+
+def _index_documents(conn: Connection | Session, docs: Sequence[tuple[int, str, str]]) -> None:
+    params = [{"id": article_id, "t": title, "b": body} for article_id, title, body in docs]
     if _dialect(conn) == "postgresql":
         conn.execute(
             text(
@@ -96,9 +105,16 @@ def _dialect(conn: Connection | Session) -> str:
     return bind.dialect.name
 
 
-def index_article(session: Session, article_id: int, title: str, body: str) -> None:
-    """Index (or re-index) one article inside the caller's transaction."""
-    _index_rows(session, [(article_id, title, body)])
+def index_article(
+    session: Session,
+    article_id: int,
+    title: str,
+    body: str,
+    documents: tuple[str, str] | None = None,
+) -> None:
+    """Index (or re-index) one article inside the caller's transaction (``documents``: its
+    :func:`search_documents`, when already made)."""
+    _index_documents(session, [(article_id, *(documents or search_documents(title, body)))])
 
 
 def reindex_articles(conn: Connection | Session, ids: Iterable[int] | None = None) -> int:

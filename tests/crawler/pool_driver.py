@@ -21,7 +21,7 @@ from twisted.internet import defer, reactor
 
 from akhbar.crawler.pool import Cleaned, ExtractionPool
 from akhbar.records import Article, FetchedPage
-from akhbar.settings import CleanerSettings
+from akhbar.settings import CleanerSettings, DedupSettings
 
 
 def page(path: Path, n: int) -> FetchedPage:
@@ -47,7 +47,7 @@ def crash(paths: list[Path]):  # type: ignore[no-untyped-def]
     pool = ExtractionPool(2)
     settings = CleanerSettings()
     pages = [page(p, n) for n in range(4) for p in paths]
-    pending = [pool.clean(p, settings, ["ar"]) for p in pages]
+    pending = [pool.clean(p, settings, ["ar"], DedupSettings()) for p in pages]
     # wait until a worker runs, then kill it with pages in flight
     while not pool.worker_pids():
         yield deferLater(0.05)
@@ -61,7 +61,9 @@ def crash(paths: list[Path]):  # type: ignore[no-untyped-def]
 @defer.inlineCallbacks
 def orphan(paths: list[Path]):  # type: ignore[no-untyped-def]
     pool = ExtractionPool(2)
-    yield defer.gatherResults([pool.clean(page(p, 0), CleanerSettings(), ["ar"]) for p in paths])
+    yield defer.gatherResults(
+        [pool.clean(page(p, 0), CleanerSettings(), ["ar"], DedupSettings()) for p in paths]
+    )
     print(json.dumps({"workers": pool.worker_pids()}), flush=True)
     while True:
         yield deferLater(1.0)

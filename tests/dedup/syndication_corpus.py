@@ -26,28 +26,25 @@ and hard negatives, labelled as stories of their own:
 * ``brief``        — one-line items about the same people sharing most of their words.
 
 Deterministic for a given seed. Shared by ``benchmarks/dedup.py`` and the test that gates
-precision and recall.
+precision and recall; the story composer itself is :mod:`akhbar.localweb.synthtext`.
 """
 
 from __future__ import annotations
 
 import random
-import re
-import tomllib
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from akhbar.localweb.synthtext import CITIES as CITIES
+from akhbar.localweb.synthtext import Composer as _Composer
+from akhbar.localweb.synthtext import Material as Material
+from akhbar.localweb.synthtext import dateline as _dateline
+from akhbar.localweb.synthtext import load_material as _load_package_material
+
 ROOT = Path(__file__).resolve().parents[2]
-CONTENT_DIR = ROOT / "akhbar" / "localweb" / "content"
 SEED_DIR = ROOT.parent / "shared" / "seed-pages"
 
-_ARABIC_WORD = re.compile(r"^[\u0621-\u064A]{2,}$")
-_PUNCT = '،.؛:؟!«»"()'
-
-CITIES = ["الرباط", "الدوحة", "القاهرة", "تونس", "الجزائر", "عمان", "بيروت", "نواكشوط", "دبي"]
-AGENCIES = ["وكالات", "رويترز", "الأناضول", "وكالة الأنباء", "مراسلنا", "فرانس برس"]
 BYLINES = ["تحرير: فريق الموقع", "إعداد: القسم السياسي", "ترجمة وتحرير: هيئة التحرير"]
 SPELLINGS = [("أ", "ا"), ("إ", "ا"), ("ة ", "ه "), ("ى ", "ي ")]
 DIACRITIC = "\u064e"  # fatha, added on a few words of an edited copy
@@ -63,89 +60,16 @@ class Doc:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Material:
-    """Words and stock phrases to compose stories from."""
-
-    function_words: list[str]
-    content_words: list[str]
-    phrases: list[list[str]]
-
-
-def _raw_texts() -> Iterator[str]:
-    for path in sorted(CONTENT_DIR.glob("*.toml")):
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        for article in data.get("articles", []):
-            for key in ("headline", "summary", "body"):
-                value = article.get(key)
-                if isinstance(value, str):
-                    yield value
+def _seed_texts() -> Iterator[str]:
     if SEED_DIR.is_dir():
         for path in sorted(SEED_DIR.glob("*.txt")):
             yield path.read_text(encoding="utf-8")
 
 
 def load_material() -> Material:
-    """Vocabulary and stock phrases of the local web's and the seed pages' texts."""
-    tokens: list[str] = []
-    for text in _raw_texts():
-        tokens.extend(w.strip(_PUNCT) for w in text.split())
-    counts = Counter(w for w in tokens if _ARABIC_WORD.match(w))
-    ranked = [w for w, _ in counts.most_common()]
-    function_words = ranked[:120]
-    content_words = ranked[120:]
-    phrases: list[list[str]] = []
-    seen: set[tuple[str, ...]] = set()
-    for i in range(0, len(tokens) - 4, 7):
-        window = tokens[i : i + 3 + (i % 3)]
-        if all(_ARABIC_WORD.match(w) for w in window) and tuple(window) not in seen:
-            seen.add(tuple(window))
-            phrases.append(window)
-    return Material(function_words, content_words, phrases)
-
-
-class _Composer:
-    """Writes the sentences of one story (its actors, topic words and stock phrases)."""
-
-    def __init__(self, material: Material, rng: random.Random, actors: list[str]) -> None:
-        self.m = material
-        self.rng = rng
-        self.actors = actors
-        self.topic = rng.sample(material.content_words, 90)
-        self.phrases = rng.sample(material.phrases, 40)
-
-    def sentence(self) -> str:
-        rng = self.rng
-        words: list[str] = []
-        target = rng.randint(12, 24)
-        while len(words) < target:
-            roll = rng.random()
-            if roll < 0.12:
-                words.extend(rng.choice(self.phrases))
-            elif roll < 0.22:
-                words.append(rng.choice(self.actors))
-            elif roll < 0.50:
-                words.append(rng.choice(self.m.function_words))
-            elif roll < 0.85:
-                words.append(rng.choice(self.topic))
-            else:
-                words.append(rng.choice(self.m.content_words))
-        if rng.random() < 0.4:
-            words.insert(rng.randint(1, len(words) - 1), "،")
-        return " ".join(words).replace(" ،", "،") + "."
-
-    def paragraph(self) -> str:
-        return " ".join(self.sentence() for _ in range(self.rng.randint(2, 4)))
-
-    def body(self, words: int) -> list[str]:
-        paras: list[str] = []
-        while sum(len(p.split()) for p in paras) < words:
-            paras.append(self.paragraph())
-        return paras
-
-
-def _dateline(rng: random.Random) -> str:
-    return f"{rng.choice(CITIES)} - {rng.choice(AGENCIES)}"
+    """Vocabulary and stock phrases of the local web's and the seed pages' texts (the
+    composer lives in :mod:`akhbar.localweb.synthtext`, shared with the scaled local web)."""
+    return _load_package_material(_seed_texts())
 
 
 def _join(paras: list[str]) -> str:
