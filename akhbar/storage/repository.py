@@ -15,9 +15,10 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, Select, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from akhbar.records import Article as ArticleRecord
@@ -308,7 +309,7 @@ class IngestWriter:
         search_documents: tuple[str, str] | None = None,
     ) -> int | None:
         """Insert an article; ``None`` when its URL or text hash is already stored."""
-        row = Article(
+        values = dict(
             source=source,
             url=record.url,
             canonical_url=record.canonical_url,
@@ -327,20 +328,26 @@ class IngestWriter:
             text_hash=text_hash,
             minhash=minhash,
             crawl_run_id=run_id,
+            created_at=utcnow(),
         )
+        # one statement, no savepoint: a URL or text hash already stored inserts nothing
+        insert = self._insert(Article).values(values).on_conflict_do_nothing().returning(Article.id)
         # readers' cursor safety and the search index (issue 7): see storage/feed.py, search.py
         with self.cursor_gate.inserting() as publish_in_flight:
-            try:
-                with self.session.begin_nested():
-                    self.session.add(row)
-                    self.session.flush()
-                    index_article(self.session, row.id, record.title, record.text, search_documents)
-            except IntegrityError:
+            article_id: int | None = self.session.execute(insert).scalar()
+            if article_id is None:
                 log.info("article already stored (url or text hash): %s", record.url)
                 return None
-            publish_in_flight(row.id)
-        self.pending_article_ids.append(row.id)
-        return row.id
+            index_article(self.session, article_id, record.title, record.text, search_documents)
+            publish_in_flight(article_id)
+        self.pending_article_ids.append(article_id)
+        return article_id
+
+    def _insert(self, model: type[Article] | type[Page] | type[Duplicate]) -> Any:
+        """The dialect's INSERT, which has ``ON CONFLICT`` (both databases support it)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return postgresql.insert(model)
+        return sqlite.insert(model)
 
     def add_duplicate(
         self,
@@ -352,23 +359,20 @@ class IngestWriter:
         similarity: float,
         containment: float | None,
     ) -> None:
-        existing = self.session.scalar(select(Duplicate).where(Duplicate.url == record.url))
-        if existing is not None:
-            return
-        self.session.add(
-            Duplicate(
-                url=record.url,
-                source=source,
-                article_id=article_id,
-                kind=kind.value,
-                similarity=round(similarity, 4),
-                containment=None if containment is None else round(containment, 4),
-                title=record.title,
-                published_at=record.published_at,
-                crawl_run_id=run_id,
-            )
+        values = dict(
+            url=record.url,
+            source=source,
+            article_id=article_id,
+            kind=kind.value,
+            similarity=round(similarity, 4),
+            containment=None if containment is None else round(containment, 4),
+            title=record.title,
+            published_at=record.published_at,
+            crawl_run_id=run_id,
+            detected_at=utcnow(),
         )
-        self.session.flush()
+        # a URL already recorded as a copy keeps its first verdict
+        self.session.execute(self._insert(Duplicate).values(values).on_conflict_do_nothing())
 
     def record_page(
         self,
@@ -402,14 +406,15 @@ class IngestWriter:
             "last_fetched_at": now,
             "crawl_run_id": run_id,
         }
-        row = self.session.scalar(select(Page).where(Page.url == page.url))
-        if row is None:
-            self.session.add(Page(source=page.source, url=page.url, first_fetched_at=now, **values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.fetch_count += 1
-        self.session.flush()
+        # one upsert: a refetched URL keeps its first_fetched_at and counts the fetch
+        upsert = self._insert(Page).values(
+            source=page.source, url=page.url, first_fetched_at=now, fetch_count=1, **values
+        )
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[Page.url],
+            set_={**values, "fetch_count": Page.__table__.c.fetch_count + 1},
+        )
+        self.session.execute(upsert)
         self.pending += 1
 
     # -- dedup across processes (issue 5, docs/dedup.md) ---------------------------------------
