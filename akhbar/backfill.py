@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 
-from akhbar.dedup import Deduplicator
+from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor, IngestResult
 from akhbar.records import FetchedPage, PageOutcome
 from akhbar.seeds import SourceConfig
@@ -194,8 +194,7 @@ def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> Backfil
     stale_after = settings.scheduler.stale_after
     reap_dead_runs(repo, stale_after)
     run_id = acquire_run(repo, source.name, "backfill", stale_after)
-    dedup = Deduplicator(settings.dedup)
-    dedup.load(repo.iter_signatures())
+    dedup, _ = open_deduplicator(settings, repo.iter_signatures)
     writer = repo.writer(settings.crawl.batch_size)
     ingestor = Ingestor(
         source=source,

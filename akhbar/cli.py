@@ -259,14 +259,29 @@ def seeds_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
     help="Recorded on the crawl_runs row.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Be one of several workers sharing the crawl's queue on Redis (AKHBAR_REDIS_URL; "
+    "also AKHBAR_CRAWL__DISTRIBUTED=true), see docs/scaling.md.",
+)
 @click.pass_context
 def crawl(
-    ctx: click.Context, sources: tuple[str, ...], all_sources: bool, kind: str, as_json: bool
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    all_sources: bool,
+    kind: str,
+    as_json: bool,
+    distributed: bool,
 ) -> None:
     """Crawl SOURCE... (names from the seeds directory) or --all, once."""
     from akhbar.crawler.process import run_crawl
 
     settings = _settings(ctx)
+    if distributed:
+        settings = settings.model_copy(
+            update={"crawl": settings.crawl.model_copy(update={"distributed": True})}
+        )
     if bool(sources) == all_sources:
         fail("name one or more SOURCEs, or use --all")
     loaded = _load_seeds(settings)

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from akhbar.cleaner import extract
 from akhbar.cleaner.boilerplate import BoilerplateModel
-from akhbar.dedup import Deduplicator, Duplicate
+from akhbar.dedup import Deduplicator, Duplicate, open_deduplicator
 from akhbar.pipeline import Ingestor
 from akhbar.records import Article, PageOutcome, Rejection
 from akhbar.seeds import SourceConfig
@@ -217,8 +217,7 @@ def reprocess(
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
     repo = Repository(engine)
-    dedup = Deduplicator(settings.dedup)
-    dedup.load(repo.iter_signatures())
+    dedup, _ = open_deduplicator(settings, repo.iter_signatures)
     models = BoilerplateStore(engine)
     summaries: list[ReprocessSummary] = []
     try:

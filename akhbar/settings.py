@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -54,6 +54,12 @@ class DedupSettings(BaseModel):
     seed: int = Field(
         default=1, ge=0, lt=2**32, description="MinHash permutation seed (stored signatures)"
     )
+    index: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="where the near-duplicate index lives: this process's memory (rebuilt "
+        "from the database at start-up) or Redis (AKHBAR_REDIS_URL), shared by every worker "
+        "of the database and kept across restarts (docs/dedup.md)",
+    )
 
 
 class CrawlSettings(BaseModel):
@@ -83,6 +89,12 @@ class CrawlSettings(BaseModel):
     )
     allow_offsite_redirects: bool = Field(
         default=False, description="follow redirects to hosts outside the source's site"
+    )
+    distributed: bool = Field(
+        default=False,
+        description="share the request queue and seen-URL filter with other crawl processes "
+        "on Redis (AKHBAR_REDIS_URL), so several workers crawl one source together "
+        "(docs/scaling.md)",
     )
     extract_workers: int | None = Field(
         default=None,
@@ -135,6 +147,16 @@ class AkhbarSettings(BaseSettings):
     )
 
     database_url: str = "sqlite:///akhbar.db"
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis of distributed crawls (`akhbar crawl --distributed`) and of the "
+        "shared dedup index (AKHBAR_DEDUP__INDEX=redis)",
+    )
+    redis_key_prefix: str = Field(
+        default="akhbar",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="first part of every Redis key akhbar writes",
+    )
     seeds_dir: Path = Path("seeds")
     log_level: str = "INFO"
     cleaner: CleanerSettings = Field(default_factory=CleanerSettings)

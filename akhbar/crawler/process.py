@@ -19,7 +19,7 @@ from twisted.internet import task
 from akhbar.crawler.pool import open_pool
 from akhbar.crawler.run import RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
-from akhbar.dedup import Deduplicator
+from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
@@ -56,6 +56,9 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
         "AKHBAR_ALLOW_OFFSITE_REDIRECTS": crawl.allow_offsite_redirects,
         "DOWNLOADER_MIDDLEWARES": {
             "akhbar.crawler.middlewares.TargetGuardMiddleware": 50,
+            # scrapy 2.19's lets requests waiting for robots.txt through (akhbar/crawler/robots.py)
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "akhbar.crawler.robots.RobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "akhbar.crawler.middlewares.BackoffRetryMiddleware": 550,
         },
@@ -77,14 +80,16 @@ def _quiet_scrapy(level: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.DEBUG)
 
 
-def spider_class_for(source: SourceConfig) -> type[NewsSpider]:
-    """A NewsSpider subclass carrying the source's politeness as its custom settings."""
+def spider_class_for(source: SourceConfig, extra: dict[str, Any] | None = None) -> type[NewsSpider]:
+    """A NewsSpider subclass carrying the source's politeness (and ``extra``, e.g. the shared
+    Redis scheduler of a distributed crawl) as its custom settings."""
     polite = source.politeness
     custom: dict[str, Any] = {
         "ROBOTSTXT_OBEY": polite.obey_robots,
         "DOWNLOAD_DELAY": polite.download_delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency,
         "DOWNLOAD_DELAY_JITTER": 0.5,  # each delay drawn from 0.5–1.5 × download_delay
+        **(extra or {}),
     }
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
@@ -108,11 +113,15 @@ def run_crawl(
     settings: AkhbarSettings, sources: Sequence[SourceConfig], kind: str = "manual"
 ) -> list[RunSummary]:
     """Crawl ``sources`` once, concurrently, and return one summary per source."""
+    shared = None  # a distributed crawl: queue and seen-URL filter shared on Redis
+    if settings.crawl.distributed:
+        from akhbar.crawler.distributed import DistributedCrawl
+
+        shared = DistributedCrawl(settings)  # RedisUnavailable: one line, nothing started
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
     repo = Repository(engine)
-    dedup = Deduplicator(settings.dedup)
-    loaded = dedup.load(repo.iter_signatures())
+    dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
     boilerplate_store = BoilerplateStore(engine)
@@ -126,7 +135,9 @@ def run_crawl(
     for source in sources:
         repo.sync_source(source.name, source.home, source.languages)
         try:
-            run_id = acquire_run(repo, source.name, kind, stale_after)
+            run_id = acquire_run(
+                repo, source.name, kind, stale_after, shared.worker if shared else None
+            )
         except SourceBusy as exc:  # the scheduler or another crawl has it: fail this source
             log.error("%s", exc)
             summaries.append(
@@ -145,7 +156,8 @@ def run_crawl(
         )
         run = SourceRun(repo, ingestor, run_id, pool=pool)
         runs.append(run)
-        crawler = process.create_crawler(spider_class_for(source))
+        extra = shared.spider_settings(source) if shared else None
+        crawler = process.create_crawler(spider_class_for(source, extra))
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
             assert isinstance(spider, NewsSpider)
@@ -159,6 +171,8 @@ def run_crawl(
             )
 
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+        if shared is not None:  # after `closed`: a worker leaves its round once pages are stored
+            shared.attach(crawler, source.name)
         process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
     try:
         if runs:
@@ -176,6 +190,8 @@ def run_crawl(
                 summaries.append(run.summary)
         if pool is not None:
             pool.close()
+        if shared is not None:
+            shared.close()
         writer.close()
         engine.dispose()
     order = {s.name: i for i, s in enumerate(sources)}

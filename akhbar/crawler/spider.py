@@ -137,8 +137,10 @@ class NewsSpider(scrapy.Spider):
             # every status reaches parse_article except redirects, which are followed
             meta={ARTICLE_META: True, "handle_httpstatus_list": PASSED_STATUSES},
             # self.scheduled dedups; scrapy's filter would silently drop a redirect to a URL
-            # already fetched, leaving the first URL without a page row
-            dont_filter=True,
+            # already fetched, leaving the first URL without a page row. A distributed crawl
+            # claims the URL in the shared filter instead (redirect hops exempt, see
+            # akhbar/crawler/distributed.py), so one worker of all fetches it
+            dont_filter=not self.settings.getbool("AKHBAR_SHARED_SEEN"),
         )
 
     # -- articles -----------------------------------------------------------------------------

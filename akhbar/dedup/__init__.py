@@ -13,6 +13,7 @@ from akhbar.dedup.deduplicator import (
     Unique,
     Verdict,
     estimate_containment,
+    open_deduplicator,
 )
 from akhbar.dedup.normalize import normalize_text, text_hash, words
 
@@ -24,6 +25,7 @@ __all__ = [
     "Verdict",
     "estimate_containment",
     "normalize_text",
+    "open_deduplicator",
     "text_hash",
     "words",
 ]

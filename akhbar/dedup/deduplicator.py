@@ -27,19 +27,30 @@ stored first). Every :class:`Duplicate` carries its similarity and containment s
 can be explained after the fact.
 
 The index lives in memory and is rebuilt from the stored signatures at start-up
-(:meth:`Deduplicator.load`); storage only ever sees :meth:`Fingerprint.signature_bytes`.
+(:meth:`Deduplicator.load`), or in a Redis shared by all workers of the database
+(:mod:`akhbar.dedup.index`); storage only ever sees :meth:`Fingerprint.signature_bytes`.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from datasketch import LeanMinHash
 
-from akhbar.dedup.lsh import BandedLSH
+from akhbar.dedup.index import (
+    SIGNATURE_HEADER,
+    DedupIndex,
+    MemoryIndex,
+    RedisIndex,
+    redis_basename,
+)
+from akhbar.dedup.lsh import band_keys, band_shape
 from akhbar.dedup.minhash import (
     HASH_VERSION,
     SCHEME,
@@ -49,7 +60,9 @@ from akhbar.dedup.minhash import (
 from akhbar.dedup.normalize import normalized_hash
 from akhbar.dedup.sketch import Sketcher
 from akhbar.records import DuplicateKind
-from akhbar.settings import DedupSettings
+from akhbar.settings import AkhbarSettings, DedupSettings
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Deduplicator",
@@ -58,6 +71,7 @@ __all__ = [
     "Unique",
     "Verdict",
     "estimate_containment",
+    "open_deduplicator",
 ]
 
 # The stored bytes are the LeanMinHash serialisation followed by the word count (uint32 LE),
@@ -67,6 +81,7 @@ __all__ = [
 # (``signature_from_bytes``, ``LeanMinHash.deserialize``) ignore the trailer.
 _WORD_COUNT = struct.Struct("<I")
 _TRAILER = struct.Struct("<IB")
+_AFFINE32_CODE = 1  # LeanMinHash's scheme code of affine32 in its serialisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,29 +151,71 @@ def estimate_containment(jaccard: float, size_a: int, size_b: int) -> float:
     return min(1.0, jaccard * (size_a + size_b) / ((1.0 + jaccard) * smaller))
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    fingerprint: Fingerprint
-    in_lsh: bool
-
-
 class Deduplicator:
-    """In-memory exact + near-duplicate index of the stored articles (not thread-safe)."""
+    """Exact + near-duplicate index of the stored articles (not thread-safe).
 
-    def __init__(self, settings: DedupSettings) -> None:
+    The articles live in ``settings.index``: this process's memory (default), or a Redis
+    shared by every worker of the database (``redis_url``; ``database_url`` names the database
+    so that the shared index belongs to it, and its keys start with ``redis_key_prefix``).
+    """
+
+    def __init__(
+        self,
+        settings: DedupSettings,
+        *,
+        redis_url: str | None = None,
+        database_url: str = "",
+        redis_key_prefix: str = "akhbar",
+        index: DedupIndex | None = None,
+    ) -> None:
         self.settings = settings
-        self._lsh = BandedLSH(settings.threshold, settings.num_perm)
-        self._entries: dict[int, _Entry] = {}
-        self._ids_by_hash: dict[str, set[int]] = {}
+        self.bands, self.rows = band_shape(settings.threshold, settings.num_perm)
         self._sketcher = Sketcher(settings.shingle_size, settings.num_perm, settings.seed)
-        self.high_water = 0
+        self._header = SIGNATURE_HEADER.pack(settings.seed, -settings.num_perm, _AFFINE32_CODE)
+        self._size = SIGNATURE_HEADER.size + 4 * settings.num_perm
+        self.index: DedupIndex = (
+            index
+            if index is not None
+            else self._open_index(redis_url, database_url, redis_key_prefix)
+        )
+        self._last_keys: tuple[LeanMinHash, npt.NDArray[np.uint64]] | None = None
+        self.high_water = self.index.loaded_through
         """The largest article id ever added (where reading other processes' articles resumes)."""
 
+    def _open_index(self, redis_url: str | None, database_url: str, prefix: str) -> DedupIndex:
+        if self.settings.index == "memory":
+            return MemoryIndex(self.settings.num_perm)
+        if not redis_url:
+            raise ValueError("dedup index 'redis' needs a Redis URL (AKHBAR_REDIS_URL)")
+        import redis  # only a Redis-indexed deployment needs the client
+
+        s = self.settings
+        parameters = (
+            f"num_perm={s.num_perm} seed={s.seed} shingle={s.shingle_size} "
+            f"hash={HASH_VERSION} bands={self.bands}x{self.rows} min_words={s.min_words_for_near}"
+        )
+        client = redis.Redis.from_url(redis_url)
+        index = RedisIndex(
+            client, redis_basename(prefix, database_url, parameters), s.num_perm, self._parse_stored
+        )
+        log.info(
+            "dedup index on Redis at %s: complete up to article %d",
+            index.basename,
+            index.loaded_through,
+        )
+        return index
+
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.index)
 
     def __contains__(self, article_id: object) -> bool:
-        return article_id in self._entries
+        return article_id in self.index
+
+    @property
+    def resume_after(self) -> int:
+        """Database rows with larger ids are what :meth:`load` still needs (0 for a memory
+        index; for a shared index, how far it is known to be complete)."""
+        return self.index.loaded_through
 
     # -- fingerprints -------------------------------------------------------------------------
     def fingerprint(self, text: str) -> Fingerprint:
@@ -166,29 +223,56 @@ class Deduplicator:
         result = self._sketcher.sketch(text)
         return Fingerprint(normalized_hash(result.normalized), result.signature, result.word_count)
 
+    def _keys(self, minhash: LeanMinHash) -> npt.NDArray[np.uint64]:
+        """Band keys of a signature; a check and the add that follows it share them."""
+        last = self._last_keys
+        if last is not None and last[0] is minhash:
+            return last[1]
+        keys: npt.NDArray[np.uint64] = band_keys(
+            minhash.hashvalues.reshape(1, -1), self.bands, self.rows
+        )[0]
+        self._last_keys = (minhash, keys)
+        return keys
+
     # -- verdicts -----------------------------------------------------------------------------
     def check(self, fp: Fingerprint) -> Verdict:
         """Exact copy, verified near copy, or unique (the index is not changed)."""
-        same_text = self._ids_by_hash.get(fp.text_hash)
-        if same_text:
-            return Duplicate(min(same_text), DuplicateKind.EXACT, 1.0, 1.0, fp)
-        if not self._long_enough(fp.word_count):
+        long_enough = self._long_enough(fp.word_count)
+        exact, candidates = self.index.lookup(
+            fp.text_hash, self._keys(fp.minhash) if long_enough else None
+        )
+        if exact is not None:
+            return Duplicate(exact, DuplicateKind.EXACT, 1.0, 1.0, fp)
+        if not long_enough or candidates.ids.size == 0:
             return Unique(fp)
+        query = fp.minhash.hashvalues
+        equal = candidates.signatures == query
+        counts = np.count_nonzero(equal, axis=1).tolist()
+        width = self.bands * self.rows
+        shared = equal[:, :width].reshape(-1, self.bands, self.rows).all(axis=2).any(axis=1)
+        num_perm = float(len(query))
         best: Duplicate | None = None
-        for candidate in sorted(self._lsh.query(fp.minhash)):
-            verdict = self._verify(fp, candidate, self._entries[candidate].fingerprint)
+        for i in np.flatnonzero(shared).tolist():  # candidates in id order
+            stored_words = int(candidates.word_counts[i])
+            verdict = self._verify(
+                fp,
+                int(candidates.ids[i]),
+                float(counts[i]) / num_perm,
+                None if stored_words < 0 else stored_words,
+            )
             if verdict is not None and (best is None or verdict.similarity > best.similarity):
-                best = verdict  # candidates in id order: a tie keeps the first stored
+                best = verdict  # a tie keeps the first stored
         return best if best is not None else Unique(fp)
 
-    def _verify(self, fp: Fingerprint, of: int, stored: Fingerprint) -> Duplicate | None:
-        if not self._long_enough(stored.word_count):
+    def _verify(
+        self, fp: Fingerprint, of: int, similarity: float, stored_words: int | None
+    ) -> Duplicate | None:
+        if not self._long_enough(stored_words):
             return None
-        similarity = float(fp.minhash.jaccard(stored.minhash))
         containment = None
-        if fp.word_count is not None and stored.word_count is not None:
+        if fp.word_count is not None and stored_words is not None:
             containment = estimate_containment(
-                similarity, self._set_size(fp.word_count), self._set_size(stored.word_count)
+                similarity, self._set_size(fp.word_count), self._set_size(stored_words)
             )
         near = similarity >= self.settings.verify_jaccard or (
             containment is not None
@@ -207,49 +291,97 @@ class Deduplicator:
     # -- index maintenance --------------------------------------------------------------------
     def add(self, article_id: int, fp: Fingerprint) -> None:
         """Register a stored article; adding the same id again replaces its fingerprint."""
-        current = self._entries.get(article_id)
-        if current is not None:
-            if current.fingerprint == fp:
+        self._check_compatible(fp)
+        word_count = -1 if fp.word_count is None else fp.word_count
+        keys = self._keys(fp.minhash) if self._long_enough(fp.word_count) else None
+        args = (article_id, fp.text_hash, fp.minhash.hashvalues, word_count, keys)
+        data = fp.signature_bytes() if self.index.needs_bytes else b""
+        if not self.index.add(*args, data):  # the id is indexed already
+            current = self.index.get(article_id)
+            if current is not None and (
+                current[0] == fp.text_hash
+                and current[2] == word_count
+                and np.array_equal(current[1], fp.minhash.hashvalues)
+            ):
+                self.high_water = max(self.high_water, article_id)
                 return
             self.remove(article_id)
-        self._check_compatible(fp)
-        in_lsh = self._long_enough(fp.word_count)
-        if in_lsh:
-            self._lsh.insert(article_id, fp.minhash)
-        self._register(article_id, fp, in_lsh)
+            self.index.add(*args, data)
+        self.high_water = max(self.high_water, article_id)
 
     def remove(self, article_id: int) -> None:
         """Forget an article (e.g. its transaction was rolled back); unknown ids are ignored."""
-        entry = self._entries.pop(article_id, None)
-        if entry is None:
+        current = self.index.get(article_id)
+        if current is None:
             return
-        if entry.in_lsh:
-            self._lsh.remove(article_id)
-        ids = self._ids_by_hash[entry.fingerprint.text_hash]
-        ids.discard(article_id)
-        if not ids:
-            del self._ids_by_hash[entry.fingerprint.text_hash]
+        _, values, word_count = current
+        in_lsh = self._long_enough(None if word_count < 0 else word_count)
+        keys = band_keys(values.reshape(1, -1), self.bands, self.rows)[0] if in_lsh else None
+        self.index.remove(article_id, keys)
 
-    def load(self, rows: Iterable[tuple[int, str, bytes]]) -> int:
+    def load(self, rows: Iterable[tuple[int, str, bytes]], block: int = 20_000) -> int:
         """Add stored articles ``(article_id, text_hash, signature bytes)``; returns how many
-        rows were read."""
+        rows were read.
+
+        Rows in the current format with increasing new ids are indexed a block at a time (one
+        ``frombuffer`` and one vectorised band-key pass per block); anything else (an id seen
+        before, a signature without word count, another format, which is refused) goes through
+        :meth:`add` one by one.
+        """
         count = 0
+        last = self.high_water
+        ids: list[int] = []
+        hashes: list[str] = []
+        datas: list[bytes] = []
+        size, header, version = self._size + _TRAILER.size, self._header, HASH_VERSION
         collecting = gc.isenabled()
-        gc.disable()  # millions of new, acyclic objects: the cycle collector only slows this down
+        gc.disable()  # many new, acyclic objects: the cycle collector only slows this down
         try:
             for article_id, text_hash, data in rows:
-                fp = Fingerprint.from_bytes(text_hash, data)
                 count += 1
-                self.add(article_id, fp)
+                if (
+                    article_id > last
+                    and len(data) == size
+                    and data[-1] == version
+                    and data.startswith(header)
+                ):
+                    ids.append(article_id)
+                    hashes.append(text_hash)
+                    datas.append(data)
+                    last = article_id
+                    if len(ids) >= block:
+                        self._add_block(ids, hashes, datas)
+                        ids, hashes, datas = [], [], []
+                    continue
+                self._add_block(ids, hashes, datas)
+                ids, hashes, datas = [], [], []
+                self.add(article_id, Fingerprint.from_bytes(text_hash, data))
+                last = max(last, article_id)
+            self._add_block(ids, hashes, datas)
         finally:
             if collecting:
                 gc.enable()
+        self.index.mark_loaded(self.high_water)
         return count
 
-    def _register(self, article_id: int, fp: Fingerprint, in_lsh: bool) -> None:
-        self.high_water = max(self.high_water, article_id)
-        self._entries[article_id] = _Entry(fp, in_lsh)
-        self._ids_by_hash.setdefault(fp.text_hash, set()).add(article_id)
+    def _add_block(self, ids: list[int], hashes: list[str], datas: list[bytes]) -> None:
+        if not ids:
+            return
+        raw = np.frombuffer(b"".join(datas), np.uint8).reshape(len(ids), -1)
+        values = raw[:, SIGNATURE_HEADER.size : self._size].copy().view("<u4")
+        values = values.astype(np.uint32, copy=False)
+        word_counts = raw[:, self._size : self._size + 4].copy().view("<u4")[:, 0].astype(np.int64)
+        in_lsh = word_counts >= self.settings.min_words_for_near
+        keys = band_keys(values, self.bands, self.rows)
+        self.index.add_many(
+            np.asarray(ids, np.int64), hashes, values, word_counts, keys, in_lsh, datas
+        )
+        self.high_water = max(self.high_water, ids[-1])
+
+    def _parse_stored(self, data: bytes) -> tuple[npt.NDArray[np.uint32], int]:
+        """Hash values and word count (-1 unknown) of stored signature bytes."""
+        fp = Fingerprint.from_bytes("", data)
+        return fp.minhash.hashvalues, -1 if fp.word_count is None else fp.word_count
 
     def _check_compatible(self, fp: Fingerprint) -> None:
         """Signatures made with other settings cannot be compared: fail loudly, not wrongly."""
@@ -269,3 +401,19 @@ class Deduplicator:
                 f"scheme={minhash.scheme}; settings say num_perm={self.settings.num_perm}, "
                 f"seed={self.settings.seed}, scheme={SCHEME}: re-fingerprint the stored articles"
             )
+
+
+def open_deduplicator(
+    settings: AkhbarSettings, rows_after: Callable[..., Iterable[tuple[int, str, bytes]]]
+) -> tuple[Deduplicator, int]:
+    """The deduplicator a crawl, backfill or reprocess run uses, loaded: ``rows_after(after=N)``
+    yields the stored signatures with ids above N (``Repository.iter_signatures``). A memory
+    index reads them all; a shared Redis index only what it does not have yet. Returns the
+    deduplicator and how many rows were read."""
+    dedup = Deduplicator(
+        settings.dedup,
+        redis_url=settings.redis_url,
+        database_url=settings.database_url,
+        redis_key_prefix=settings.redis_key_prefix,
+    )
+    return dedup, dedup.load(rows_after(after=dedup.resume_after))

@@ -182,6 +182,28 @@ def _build_blank_table() -> npt.NDArray[np.uint32]:
 _BLANK_ARRAY = _build_blank_table()
 
 
+def _build_flagged_table() -> npt.NDArray[np.uint32]:
+    """:data:`_TABLE_ARRAY` with two flags per code point, so that one lookup answers three
+    questions: the replacement (low 30 bits, deletion as ``_FLAGGED_DELETE``), whether the
+    character itself changes under case folding (``_FOLDS``), and whether its replacement does
+    (``_OUTPUT_FOLDS``: then the result needs another pass)."""
+    table = _TABLE_ARRAY.copy()
+    deleted = table == _DELETE
+    table[deleted] = _FLAGGED_DELETE
+    output_folds = np.zeros(_CODEPOINTS, dtype=np.bool_)
+    output_folds[~deleted] = _FOLD_CHANGES[_TABLE_ARRAY[~deleted]]
+    table[_FOLD_CHANGES] |= _FOLDS
+    table[output_folds] |= _OUTPUT_FOLDS
+    return table
+
+
+_FOLDS = np.uint32(0x40000000)
+_OUTPUT_FOLDS = np.uint32(0x80000000)
+_VALUE_BITS = np.uint32(0x3FFFFFFF)
+_FLAGGED_DELETE = 0x3FFFFFFF  # code points stay below 0x110000
+_FLAGGED_ARRAY = _build_flagged_table()
+
+
 def _codepoints(text: str) -> npt.NDArray[np.uint32]:
     cps: npt.NDArray[np.uint32] = np.frombuffer(
         text.encode("utf-32-le", "surrogatepass"), np.uint32
@@ -189,11 +211,13 @@ def _codepoints(text: str) -> npt.NDArray[np.uint32]:
     return cps
 
 
-def _array_pass(text: str) -> npt.NDArray[np.uint32]:
-    """One pass of :func:`_one_pass` as an array of code points (single spaces, no edges).
+def _array_pass(text: str) -> tuple[npt.NDArray[np.uint32], bool]:
+    """One pass of :func:`_one_pass` as an array of code points (single spaces, no edges), and
+    whether the result holds a character that case folding would change.
 
     Case folding is a per-character table too; ``str.casefold`` only runs for the rare text
-    holding a character that folds to several.
+    holding a character that folds to several. The fold check rides on the table lookup
+    (:func:`_build_flagged_table`).
     """
     cps = _codepoints(text)
     if not unicodedata.is_normalized("NFKC", text):
@@ -202,16 +226,18 @@ def _array_pass(text: str) -> npt.NDArray[np.uint32]:
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
             cps = _codepoints(text)
-    if _FOLD_CHANGES[cps].any():  # Arabic has no case: most articles skip this
+    mapped: npt.NDArray[np.uint32] = _FLAGGED_ARRAY[cps]
+    if (mapped & _FOLDS).any():  # Arabic has no case: most articles skip this
         folded_cps = _FOLD_ARRAY[cps]
         folded = text.casefold() if (folded_cps == _MULTI).any() else _from_array(folded_cps)
         if not unicodedata.is_normalized("NFKC", folded):
             folded = unicodedata.normalize("NFKC", folded)
-        cps = _codepoints(folded)
-    mapped: npt.NDArray[np.uint32] = _TABLE_ARRAY[cps]
-    mapped = mapped[mapped != _DELETE]
+        mapped = _FLAGGED_ARRAY[_codepoints(folded)]
+    output_folds = bool((mapped >= _OUTPUT_FOLDS).any())
+    mapped &= _VALUE_BITS
+    mapped = mapped[mapped != _FLAGGED_DELETE]
     if mapped.size == 0:
-        return mapped
+        return mapped, output_folds
     space = mapped == _SPACE
     keep = ~space  # a space survives only right after a non-space
     keep[1:] |= ~space[:-1]
@@ -220,7 +246,7 @@ def _array_pass(text: str) -> npt.NDArray[np.uint32]:
         mapped = mapped[1:]
     if mapped.size and mapped[-1] == _SPACE:
         mapped = mapped[:-1]
-    return mapped
+    return mapped, output_folds
 
 
 def _from_array(cps: npt.NDArray[np.uint32]) -> str:
@@ -229,12 +255,12 @@ def _from_array(cps: npt.NDArray[np.uint32]) -> str:
 
 def normalize_codepoints(text: str) -> tuple[str, npt.NDArray[np.uint32]]:
     """The comparison key of ``text`` and its code points (uint32, words split by 32)."""
-    cps = _array_pass(text)
+    cps, output_folds = _array_pass(text)
     current = _from_array(cps)
     for _ in range(_MAX_PASSES):
-        if unicodedata.is_normalized("NFKC", current) and not _FOLD_CHANGES[cps].any():
+        if not output_folds and unicodedata.is_normalized("NFKC", current):
             break
-        cps = _array_pass(current)
+        cps, output_folds = _array_pass(current)
         current = _from_array(cps)
     return current, cps
 

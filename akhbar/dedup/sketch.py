@@ -65,6 +65,10 @@ def _fmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return x
 
 
+fmix64 = _fmix64
+"""Public name of the 64-bit finaliser (the LSH band keys use it too)."""
+
+
 def _fmix64_int(x: int) -> int:
     x ^= x >> 33
     x = (x * 0xFF51AFD7ED558CCD) & _MASK64
@@ -125,11 +129,12 @@ def _word_hashes(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
         return np.empty(0, dtype=np.uint64)
     _POWERS.ensure(n)
     space = cps == _SPACE
-    contrib = cps.astype(np.uint64)
-    contrib *= _POWERS.pow[:n]
+    contrib = np.multiply(cps, _POWERS.pow[:n], dtype=np.uint64)
     contrib[space] = 0
-    starts = np.flatnonzero(space) + 1
-    starts = np.concatenate(([0], starts))
+    spaces = np.flatnonzero(space)
+    starts = np.empty(spaces.size + 1, dtype=spaces.dtype)
+    starts[0] = 0
+    np.add(spaces, 1, out=starts[1:])
     sums = np.add.reduceat(contrib, starts)
     sums *= _POWERS.inv[starts]
     return _fmix64(sums)
@@ -187,7 +192,8 @@ class Sketcher:
         self.num_perm = num_perm
         self.seed = seed
         self._a, self._b = _permutations(num_perm, seed)
-        self._buffer = np.empty((1024, num_perm), dtype=np.uint32)
+        self._a_col, self._b_col = self._a[:, None].copy(), self._b[:, None].copy()
+        self._buffer = np.empty(1024 * num_perm, dtype=np.uint32)
         self._empty = np.full(num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
 
     def sketch(self, text: str) -> SketchResult:
@@ -202,17 +208,23 @@ class Sketcher:
         return lean_signature(self.seed, values)
 
     def minhash_values(self, shingle_hashes: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
-        """datasketch ``affine32`` hash values of a set of 32-bit shingle hashes."""
+        """datasketch ``affine32`` hash values of a set of 32-bit shingle hashes.
+
+        The products are laid out one permutation per row (``num_perm`` × n, contiguous), so
+        the minimum runs along contiguous memory: about a fifth faster than shingle rows.
+        """
         n = shingle_hashes.size
         if n == 0:
             return self._empty.copy()
-        if n > self._buffer.shape[0]:
-            self._buffer = np.empty((max(n, 2 * self._buffer.shape[0]), self.num_perm), np.uint32)
-        hv = _fmix32(shingle_hashes.copy())[:, None]
-        out = self._buffer[:n]
-        np.multiply(hv, self._a, out=out)
-        out += self._b
-        result: npt.NDArray[np.uint32] = out.min(axis=0)
+        if n * self.num_perm > self._buffer.size:
+            self._buffer = np.empty(
+                max(n, 2 * self._buffer.size // self.num_perm) * self.num_perm, np.uint32
+            )
+        hv = _fmix32(shingle_hashes.copy())
+        out = self._buffer[: self.num_perm * n].reshape(self.num_perm, n)
+        np.multiply(self._a_col, hv, out=out)
+        np.add(out, self._b_col, out=out)
+        result: npt.NDArray[np.uint32] = out.min(axis=1)
         return result
 
 

@@ -57,14 +57,23 @@ class CrawlRun(Base):
     """One row per crawl, backfill or reprocess run, with its counters."""
 
     __tablename__ = "crawl_runs"
-    # the run lease (issue 6): at most one running row per source, on every backend
+    # the run lease (issue 6): at most one running single-process row per source, on every
+    # backend; the workers of a distributed crawl (issue 9) hold one lease each
     __table_args__ = (
         Index(
             "uq_crawl_runs_running_source",
             "source",
             unique=True,
-            sqlite_where=text("status = 'running'"),
-            postgresql_where=text("status = 'running'"),
+            sqlite_where=text("status = 'running' AND worker IS NULL"),
+            postgresql_where=text("status = 'running' AND worker IS NULL"),
+        ),
+        Index(
+            "uq_crawl_runs_running_worker",
+            "source",
+            "worker",
+            unique=True,
+            sqlite_where=text("status = 'running' AND worker IS NOT NULL"),
+            postgresql_where=text("status = 'running' AND worker IS NOT NULL"),
         ),
     )
 
@@ -83,6 +92,7 @@ class CrawlRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
     hostname: Mapped[str | None] = mapped_column(String(255))
+    worker: Mapped[str | None] = mapped_column(String(64))
 
 
 class Article(Base):

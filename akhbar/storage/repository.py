@@ -117,7 +117,8 @@ class Repository:
                 row.home_url, row.language, row.languages = home_url, language, list(languages)
 
     # -- runs ---------------------------------------------------------------------------------
-    def start_run(self, source: str, kind: str = "manual") -> int:
+    def start_run(self, source: str, kind: str = "manual", worker: str | None = None) -> int:
+        """Insert a running row (the lease: refused with IntegrityError when taken)."""
         with self.sessions.begin() as session:
             run = CrawlRun(
                 source=source,
@@ -126,6 +127,7 @@ class Repository:
                 heartbeat_at=utcnow(),
                 pid=os.getpid(),
                 hostname=socket.gethostname(),
+                worker=worker,
             )
             session.add(run)
             session.flush()
@@ -172,9 +174,12 @@ class Repository:
         return outcome in _FINAL_OUTCOMES or status in _PERMANENT_STATUSES
 
     # -- dedup support ------------------------------------------------------------------------
-    def iter_signatures(self, chunk: int = 5000) -> Iterator[tuple[int, str, bytes]]:
-        """Every stored article's (id, text hash, MinHash bytes), streamed in id order."""
-        last_id = 0
+    def iter_signatures(
+        self, chunk: int = 5000, *, after: int = 0
+    ) -> Iterator[tuple[int, str, bytes]]:
+        """Every stored article's (id, text hash, MinHash bytes) with an id above ``after``
+        (a shared dedup index only needs what it lacks), streamed in id order."""
+        last_id = after
         while True:
             with self.sessions() as session:
                 rows = session.execute(

@@ -47,6 +47,7 @@ class RunInfo:
     error: str | None
     pid: int | None
     hostname: str | None
+    worker: str | None = None
 
     @classmethod
     def of(cls, row: CrawlRun) -> RunInfo:
@@ -66,6 +67,7 @@ class RunInfo:
             error=row.error,
             pid=row.pid,
             hostname=row.hostname,
+            worker=row.worker,
         )
 
     @property
@@ -141,19 +143,40 @@ def running_run(repo: Repository, source: str) -> RunInfo | None:
         return RunInfo.of(row) if row else None
 
 
-def acquire_run(repo: Repository, source: str, kind: str, stale_after: float) -> int:
+def _running_other_mode(repo: Repository, source: str, worker: str | None) -> RunInfo | None:
+    """A running row of the other mode: distributed workers when ``worker`` is None, else a
+    single-process run (the two modes never crawl one source at once)."""
+    with repo.sessions() as session:
+        mode = CrawlRun.worker.is_(None) if worker is not None else CrawlRun.worker.is_not(None)
+        row = session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.source == source, CrawlRun.status == "running", mode)
+            .limit(1)
+        ).first()
+        return RunInfo.of(row) if row else None
+
+
+def acquire_run(
+    repo: Repository, source: str, kind: str, stale_after: float, worker: str | None = None
+) -> int:
     """Start a run of ``source`` (take its lease) or raise :class:`SourceBusy`.
 
     A dead holder is reaped first, so a crash never blocks the source for longer than
-    ``stale_after`` (on the same host: not at all).
+    ``stale_after`` (on the same host: not at all). With ``worker`` (a distributed crawl) the
+    lease is per (source, worker): the workers of one crawl run side by side, each with its own
+    row, but not beside a single-process run of the source (checked before the insert, so two
+    modes starting in the same instant could both start; each story is still stored once).
     """
     reap_dead_runs(repo, stale_after, source)
+    other = _running_other_mode(repo, source, worker)
+    if other is not None:
+        raise SourceBusy(other)
     try:
-        return repo.start_run(source, kind)
+        return repo.start_run(source, kind, worker)
     except IntegrityError:
         holder = running_run(repo, source)
         if holder is None:  # the holder finished in between: one more try
-            return repo.start_run(source, kind)
+            return repo.start_run(source, kind, worker)
         raise SourceBusy(holder) from None
 
 

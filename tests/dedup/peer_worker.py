@@ -1,7 +1,8 @@
 """One crawl-like process for the multi-process dedup tests (run as a script).
 
 ``python peer_worker.py DB_URL SOURCE PAGES_JSON START_AT`` loads the dedup index from the
-database, waits until the wall-clock time ``START_AT`` (so that several workers ingest the
+database (or, with ``AKHBAR_DEDUP__INDEX=redis`` in the environment, opens the shared
+index on Redis), waits until the wall-clock time ``START_AT`` (so that several workers ingest the
 same stories at the same moment), ingests the pages through the real pipeline and prints one
 JSON line per page: its outcome and article id.
 """
@@ -15,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from akhbar.dedup import Deduplicator
+from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
@@ -34,8 +35,7 @@ def main(db_url: str, source: str, pages_file: str, start_at: float) -> None:
     settings = AkhbarSettings(database_url=db_url)
     engine = make_engine(db_url)
     repo = Repository(engine)
-    dedup = Deduplicator(settings.dedup)
-    dedup.load(repo.iter_signatures())
+    dedup, _ = open_deduplicator(settings, repo.iter_signatures)  # AKHBAR_DEDUP__INDEX etc.
     writer = repo.writer(batch_size=50)
     ingestor = Ingestor(
         source=SourceConfig(name=source, start_urls=[f"http://{source}.test/"]),

@@ -48,6 +48,9 @@ def test_bytes_round_trip_is_compact() -> None:
     assert back == sig
     assert back.seed == 7
     assert signature_from_bytes(data + b"\x01\x02\x03\x04") == sig  # trailing bytes ignored
+    reference = bytearray(sig.bytesize("<"))
+    sig.serialize(reference, "<")
+    assert data == bytes(reference)  # the direct packing is datasketch's own format
 
 
 def test_signatures_are_stable_across_processes() -> None:

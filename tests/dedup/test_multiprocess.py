@@ -9,6 +9,7 @@ still recognises the copy.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -57,6 +58,31 @@ def prepared(db_url: str) -> Repository:
 
 
 def test_two_processes_store_one_article_per_story(db_url: str, tmp_path: Path) -> None:
+    race(db_url, tmp_path, {})
+
+
+def test_two_processes_sharing_the_redis_index_store_one_article_per_story(
+    postgres_url: str, redis_server_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    """The same race with the index on the real Redis (``AKHBAR_DEDUP__INDEX=redis``): the
+    shared index plus the database's dedup lock still give one article per story."""
+    env = {
+        "AKHBAR_DEDUP__INDEX": "redis",
+        "AKHBAR_REDIS_URL": redis_server_url,
+        "AKHBAR_REDIS_KEY_PREFIX": redis_prefix,
+    }
+    race(postgres_url, tmp_path, env)
+    index = Deduplicator(
+        SETTINGS.dedup.model_copy(update={"index": "redis"}),
+        redis_url=redis_server_url,
+        database_url=postgres_url,
+        redis_key_prefix=redis_prefix,
+    )
+    assert len(index) == 6  # the workers' shared index holds the six articles
+
+
+def race(db_url: str, tmp_path: Path, env: dict[str, str]) -> None:
+    """Two worker processes ingest copies of six stories at the same moment."""
     repo = prepared(db_url)
     texts = stories(6)
     assert len(texts) == 6
@@ -84,6 +110,7 @@ def test_two_processes_store_one_article_per_story(db_url: str, tmp_path: Path) 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, **env},
         )
         for name in ("alpha", "beta")
     ]

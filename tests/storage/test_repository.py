@@ -124,6 +124,8 @@ def test_signatures_stream_in_id_order(repo: Repository) -> None:
     rows = list(repo.iter_signatures(chunk=3))
     assert [r[1] for r in rows] == [f"h{i}" for i in range(7)]
     assert rows[3][2] == b"\x03"
+    later = list(repo.iter_signatures(chunk=3, after=rows[4][0]))  # a shared index resumes
+    assert later == rows[5:]
 
 
 def test_runs_and_stats(repo: Repository) -> None:
