@@ -268,6 +268,47 @@ def _counter_values(counters: RunCounters) -> dict[str, int]:
     }
 
 
+# the columns a refetch of a URL overwrites on its pages row
+_PAGE_REFRESHED = (
+    "final_url",
+    "canonical_url",
+    "http_status",
+    "etag",
+    "last_modified",
+    "content_type",
+    "encoding",
+    "outcome",
+    "reason",
+    "article_id",
+    "raw_html",
+    "raw_size",
+    "last_fetched_at",
+    "crawl_run_id",
+)
+
+
+@dataclass(frozen=True)
+class _WriteStatements:
+    """The writer's INSERT ... ON CONFLICT statements, built once per dialect: the values come
+    as parameters, so SQLAlchemy compiles each statement once, not once per page."""
+
+    article: Any
+    duplicate: Any
+    page: Any
+
+    @classmethod
+    def for_dialect(cls, name: str) -> _WriteStatements:
+        insert = postgresql.insert if name == "postgresql" else sqlite.insert
+        page = insert(Page)
+        refreshed: dict[str, Any] = {col: page.excluded[col] for col in _PAGE_REFRESHED}
+        refreshed["fetch_count"] = Page.__table__.c.fetch_count + 1
+        return cls(
+            article=insert(Article).on_conflict_do_nothing().returning(Article.id),
+            duplicate=insert(Duplicate).on_conflict_do_nothing(),
+            page=page.on_conflict_do_update(index_elements=[Page.url], set_=refreshed),
+        )
+
+
 class IngestWriter:
     """A unit of work for one crawl: pages, articles and duplicates, committed in batches.
 
@@ -286,6 +327,7 @@ class IngestWriter:
         # writer learn that their uncommitted pages were settled by another one (issue 8)
         self.generation = 0
         self.cursor_gate = CursorGate(self.session)
+        self._statements = _WriteStatements.for_dialect(repo.engine.dialect.name)
 
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
     def article_id_for_url(self, url: str) -> int | None:
@@ -336,10 +378,10 @@ class IngestWriter:
             created_at=utcnow(),
         )
         # one statement, no savepoint: a URL or text hash already stored inserts nothing
-        insert = self._insert(Article).values(values).on_conflict_do_nothing().returning(Article.id)
         # readers' cursor safety and the search index (issue 7): see storage/feed.py, search.py
         with self.cursor_gate.inserting() as publish_in_flight:
-            article_id: int | None = self.session.execute(insert).scalar()
+            inserted = self.session.execute(self._statements.article, values)
+            article_id: int | None = inserted.scalar()
             if article_id is None:
                 log.info("article already stored (url or text hash): %s", record.url)
                 return None
@@ -347,12 +389,6 @@ class IngestWriter:
             publish_in_flight(article_id)
         self.pending_article_ids.append(article_id)
         return article_id
-
-    def _insert(self, model: type[Article] | type[Page] | type[Duplicate]) -> Any:
-        """The dialect's INSERT, which has ``ON CONFLICT`` (both databases support it)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            return postgresql.insert(model)
-        return sqlite.insert(model)
 
     def add_duplicate(
         self,
@@ -377,7 +413,7 @@ class IngestWriter:
             detected_at=utcnow(),
         )
         # a URL already recorded as a copy keeps its first verdict
-        self.session.execute(self._insert(Duplicate).values(values).on_conflict_do_nothing())
+        self.session.execute(self._statements.duplicate, values)
 
     def record_page(
         self,
@@ -412,14 +448,10 @@ class IngestWriter:
             "crawl_run_id": run_id,
         }
         # one upsert: a refetched URL keeps its first_fetched_at and counts the fetch
-        upsert = self._insert(Page).values(
-            source=page.source, url=page.url, first_fetched_at=now, fetch_count=1, **values
+        self.session.execute(
+            self._statements.page,
+            {"source": page.source, "url": page.url, "first_fetched_at": now, **values},
         )
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[Page.url],
-            set_={**values, "fetch_count": Page.__table__.c.fetch_count + 1},
-        )
-        self.session.execute(upsert)
         self.pending += 1
 
     # -- dedup across processes (issue 5, docs/dedup.md) ---------------------------------------
