@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 from akhbar.localweb import feeds
 from akhbar.localweb.feeds import Entry
 from akhbar.localweb.markup import HTML, Page, arabic_date, attr, esc
+from akhbar.localweb.server import serve_in_background, shut_down
 from akhbar.localweb.synthtext import CITIES, Composer, Material, package_material
 
 log = logging.getLogger(__name__)
@@ -841,25 +842,14 @@ class ScaledNewsWeb:
                 site = ScaledSite(spec, number, self.per_site, self.seed, f"http://{host!s}:{port}")
                 server.site = site
                 self.sites.append(site)
-                thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": 0.2},
-                    name=f"scaledweb-{spec.name}",
-                    daemon=True,
-                )
-                thread.start()
-                self._threads.append(thread)
+                self._threads.append(serve_in_background(server, f"scaledweb-{spec.name}"))
                 log.debug("serving %s on %s", spec.name, site.base)
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        for server, thread in zip(self._servers, self._threads, strict=False):
-            server.shutdown()
-            thread.join(timeout=5)
-        for server in self._servers:
-            server.server_close()
+        shut_down(list(self._servers), self._threads)
         self._servers, self._threads, self.sites = [], [], []
 
     def __enter__(self) -> ScaledNewsWeb:

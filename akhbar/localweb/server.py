@@ -22,6 +22,24 @@ from akhbar.localweb.truth import KnownTruth, SiteInfo, build_truth
 log = logging.getLogger(__name__)
 
 
+def serve_in_background(server: ThreadingHTTPServer, name: str) -> threading.Thread:
+    """Serve ``server`` on a daemon thread (the local webs' sites, one server per site)."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def shut_down(servers: list[ThreadingHTTPServer], threads: list[threading.Thread]) -> None:
+    """Stop the servers started by :func:`serve_in_background` and release their ports."""
+    for server, thread in zip(servers, threads, strict=False):
+        server.shutdown()
+        thread.join(timeout=5)
+    for server in servers:
+        server.server_close()
+
+
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -93,14 +111,7 @@ class LocalNewsWeb:
                     built = build_site(content, f"http://{host}:{server.server_address[1]}")
                     server.site = built
                     self._built.append(built)
-                    thread = threading.Thread(
-                        target=server.serve_forever,
-                        kwargs={"poll_interval": 0.2},
-                        name=f"localweb-{content.name}",
-                        daemon=True,
-                    )
-                    thread.start()
-                    self._threads.append(thread)
+                    self._threads.append(serve_in_background(server, f"localweb-{content.name}"))
                     log.debug("serving %s on %s", content.name, built.base)
             except BaseException:
                 self._stop_locked()
@@ -113,11 +124,7 @@ class LocalNewsWeb:
             self._stop_locked()
 
     def _stop_locked(self) -> None:
-        for server, thread in zip(self._servers, self._threads, strict=False):
-            server.shutdown()
-            thread.join(timeout=5)
-        for server in self._servers:
-            server.server_close()
+        shut_down(list(self._servers), self._threads)
         self._servers, self._threads, self._built = [], [], []
         self._truth = None
 
