@@ -188,3 +188,98 @@ def test_same_canonical_url_is_the_same_article(repo: Repository, shared_dir: Pa
     with repo.sessions() as session:
         (dup,) = session.scalars(select(Duplicate)).all()
         assert dup.kind in ("url", "near")
+
+
+def stored_rows(repo: Repository) -> list[tuple[object, ...]]:
+    with repo.sessions() as session:
+        articles = session.execute(
+            select(Article.url, Article.text, Article.text_hash, Article.minhash).order_by(
+                Article.url
+            )
+        ).all()
+        pages = session.execute(
+            select(Page.url, Page.outcome, Page.raw_html, Page.raw_size).order_by(Page.url)
+        ).all()
+    return [tuple(a) for a in articles] + [tuple(p) for p in pages]
+
+
+def test_pages_prepared_in_a_worker_store_what_inline_cleaning_stores(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """The crawler's workers clean the page and prepare its storage (compressed HTML, MinHash,
+    search documents); the rows must be those the inline path writes."""
+    from akhbar.cleaner import extract
+    from akhbar.pipeline import prepare
+    from akhbar.storage.search import search
+
+    paragraphs = seed_000_paragraphs(shared_dir)
+    pages = [
+        fetched("alpha", "http://alpha.test/n/1", article_html("رسالة تهنئة", paragraphs)),
+        fetched("alpha", "http://alpha.test/n/2", article_html("خبر آخر", paragraphs[2:])),
+        fetched("alpha", "http://alpha.test/n/3", b"<html><body><p>short</p></body></html>"),
+    ]
+    results = []
+    for prepared_in_worker in (False, True):
+        engine = make_engine(f"sqlite:///{tmp_path / f'{prepared_in_worker}.db'}")
+        upgrade(engine)
+        repository = Repository(engine)
+        repository.sync_source("alpha", "http://alpha.test/", ["ar"])
+        writer = repository.writer(batch_size=50)
+        ingestor = Ingestor(
+            source=source("alpha"),
+            writer=writer,
+            run_id=repository.start_run("alpha"),
+            dedup=Deduplicator(SETTINGS.dedup),
+            cleaner=SETTINGS.cleaner,
+        )
+        outcomes = []
+        for page in pages:
+            if prepared_in_worker:
+                cleaned = extract(page.body, page.url, encoding="utf-8", languages=["ar"])
+                ready = prepare(page.body, cleaned, Deduplicator(SETTINGS.dedup))
+                outcomes.append(ingestor.ingest(page, cleaned, 0.01, ready).outcome)
+            else:
+                outcomes.append(ingestor.ingest(page).outcome)
+        ingestor.close()
+        writer.close()
+        assert outcomes == [PageOutcome.ARTICLE, PageOutcome.DUPLICATE, PageOutcome.REJECTED]
+        hits = search(engine, "رسالة تهنئة")  # the title words are only in the first page
+        assert [h.url for h in hits] == ["http://alpha.test/n/1"]  # its search row was written
+        results.append(stored_rows(repository))
+        engine.dispose()
+    assert results[0] == results[1]
+
+
+def test_a_batch_holding_a_new_article_commits_after_the_interval(
+    repo: Repository, shared_dir: Path
+) -> None:
+    """New articles wait in the batch with the dedup lock held; the crawl's timer commits the
+    batch once it is commit_interval old, so other processes never wait longer."""
+    dedup = Deduplicator(SETTINGS.dedup)
+    writer = repo.writer(batch_size=50)
+    ingestor = Ingestor(
+        source=source("alpha"),
+        writer=writer,
+        run_id=repo.start_run("alpha"),
+        dedup=dedup,
+        cleaner=SETTINGS.cleaner,
+        commit_interval=0.3,
+    )
+    page = fetched(
+        "alpha", "http://alpha.test/n/1", article_html("خبر", seed_000_paragraphs(shared_dir))
+    )
+    assert ingestor.ingest(page).outcome is PageOutcome.ARTICLE
+
+    def visible() -> int:
+        with repo.sessions() as session:
+            return len(list(session.scalars(select(Article.id))))
+
+    ingestor.commit_if_old()  # too young: still pending
+    assert visible() == 0
+    import time
+
+    time.sleep(0.35)
+    ingestor.commit_if_old()
+    assert visible() == 1
+    ingestor.close()
+    writer.close()
