@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from akhbar.crawler.distributed import dumps
-from akhbar.crawler.spider import ARTICLE_META, PASSED_STATUSES
+from akhbar.crawler.spider import ARTICLE_META
 
 LOCK = (0x616B6435, 1)  # the dedup lock's key pair (akhbar/pipeline.py, docs/dedup.md)
 
@@ -70,7 +70,7 @@ def redis_figures(url: str, fingerprints: int, queued: int) -> None:
             for i in range(first, min(first + batch, queued)):
                 request = scrapy.Request(
                     f"https://www.example-news.com/ar/economy/some-story-slug-{i}/{218700 + i}",
-                    meta={ARTICLE_META: True, "handle_httpstatus_list": PASSED_STATUSES},
+                    meta={ARTICLE_META: True},  # as NewsSpider queues them
                 )
                 data = dumps(request.to_dict())
                 sizes.append(len(data))

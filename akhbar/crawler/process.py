@@ -63,6 +63,10 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
             "akhbar.crawler.middlewares.BackoffRetryMiddleware": 550,
         },
         "CONCURRENT_REQUESTS": 16,
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
+            "akhbar.crawler.middlewares.ArticleStatusMiddleware": 50,
+        },
         "ITEM_PIPELINES": {"akhbar.crawler.pipelines.IngestPipeline": 300},
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,

@@ -30,7 +30,6 @@ from akhbar.urls import normalize_url
 log = logging.getLogger(__name__)
 
 ARTICLE_META = "akhbar_article"
-PASSED_STATUSES = [s for s in range(300, 600) if s not in (301, 302, 303, 307, 308)]
 
 
 class NewsSpider(scrapy.Spider):
@@ -135,7 +134,8 @@ class NewsSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             # every status reaches parse_article except redirects, which are followed
-            meta={ARTICLE_META: True, "handle_httpstatus_list": PASSED_STATUSES},
+            # (ArticleStatusMiddleware: no status list in each request's meta)
+            meta={ARTICLE_META: True},
             # self.scheduled dedups; scrapy's filter would silently drop a redirect to a URL
             # already fetched, leaving the first URL without a page row. A distributed crawl
             # claims the URL in the shared filter instead (redirect hops exempt, see

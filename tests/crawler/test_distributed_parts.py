@@ -15,7 +15,7 @@ import scrapy
 from scrapy.utils.request import request_from_dict
 
 from akhbar.crawler.distributed import database_key, dumps, loads
-from akhbar.crawler.spider import ARTICLE_META, PASSED_STATUSES, NewsSpider
+from akhbar.crawler.spider import ARTICLE_META, NewsSpider
 from akhbar.seeds import load_seeds
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import upgrade
@@ -31,7 +31,6 @@ def test_a_queued_article_request_comes_back_with_its_callbacks(local_seeds: Pat
         errback=spider.article_failed,
         meta={
             ARTICLE_META: True,
-            "handle_httpstatus_list": PASSED_STATUSES,
             "redirect_urls": ["http://127.0.0.11:8080/n/1"],
         },
         headers={"Referer": "http://127.0.0.11:8080/"},
@@ -46,6 +45,7 @@ def test_a_queued_article_request_comes_back_with_its_callbacks(local_seeds: Pat
     assert back.callback == spider.parse_article and back.errback == spider.article_failed
     assert back.meta == request.meta
     assert back.headers.getlist("Referer") == [b"http://127.0.0.11:8080/"]
+    assert len(raw) < 600  # no status list riding in every queued request
 
 
 def test_a_request_holding_an_object_is_refused() -> None:
