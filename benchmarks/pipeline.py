@@ -36,15 +36,13 @@ import tempfile
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,6 +55,7 @@ from akhbar.localweb.scaled import (  # noqa: E402
     scaled_truth,
 )
 from akhbar.storage import Repository, make_engine  # noqa: E402
+from akhbar.storage.database import scratch_postgres_database  # noqa: E402
 from akhbar.storage.models import Page as PageRow  # noqa: E402
 
 PG_SERVER = os.environ.get(
@@ -399,16 +398,8 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'pipeline.db'}"
         return
-    name = f"akhbar_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(PG_SERVER, "akhbar_bench") as url:
+        yield url
 
 
 # -- report ---------------------------------------------------------------------------------

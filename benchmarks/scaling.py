@@ -26,10 +26,11 @@ import uuid
 import redis
 import scrapy
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from akhbar.crawler.distributed import dumps
 from akhbar.crawler.spider import ARTICLE_META
+from akhbar.storage.database import scratch_postgres_database
 
 LOCK = (0x616B6435, 1)  # the dedup lock's key pair (akhbar/pipeline.py, docs/dedup.md)
 
@@ -117,54 +118,49 @@ def _commit_loop(engine: Engine, count: int, body: str, sig: bytes, out: list[fl
 
 
 def postgres_figures(server_url: str, commits: int) -> None:
-    name = f"akhbar_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name)
-    engine = create_engine(url, pool_size=8)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "CREATE TABLE bench_articles (id serial PRIMARY KEY, url text UNIQUE, "
-                    "text_hash varchar(64) UNIQUE, body text, minhash bytea)"
-                )
+    with scratch_postgres_database(server_url, "akhbar_bench") as url:
+        engine = create_engine(url, pool_size=8)
+        try:
+            _commit_figures(engine, commits)
+        finally:
+            engine.dispose()
+
+
+def _commit_figures(engine: Engine, commits: int) -> None:
+    """New-article commits per second under the dedup lock, one and four connections."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE bench_articles (id serial PRIMARY KEY, url text UNIQUE, "
+                "text_hash varchar(64) UNIQUE, body text, minhash bytea)"
             )
-            conn.execute(
-                text(
-                    "CREATE TABLE bench_pages "
-                    "(id serial PRIMARY KEY, url text UNIQUE, outcome text)"
-                )
+        )
+        conn.execute(
+            text("CREATE TABLE bench_pages (id serial PRIMARY KEY, url text UNIQUE, outcome text)")
+        )
+    body = "كلمة " * 600  # ~3.6 KB of text, a 600-word article
+    sig = os.urandom(530)
+    for threads in (1, 4):
+        latencies: list[float] = []
+        workers = [
+            threading.Thread(
+                target=_commit_loop, args=(engine, commits // threads, body, sig, latencies)
             )
-        body = "كلمة " * 600  # ~3.6 KB of text, a 600-word article
-        sig = os.urandom(530)
-        for threads in (1, 4):
-            latencies: list[float] = []
-            workers = [
-                threading.Thread(
-                    target=_commit_loop, args=(engine, commits // threads, body, sig, latencies)
-                )
-                for _ in range(threads)
-            ]
-            start = time.perf_counter()
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join()
-            wall = time.perf_counter() - start
-            latencies.sort()
-            print(
-                f"postgres new-article commit under the dedup lock, {threads} connection(s): "
-                f"{len(latencies) / wall:,.0f} commits/s, "
-                f"median {statistics.median(latencies) * 1e3:.2f} ms, "
-                f"p95 {latencies[int(len(latencies) * 0.95)] * 1e3:.2f} ms"
-            )
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            for _ in range(threads)
+        ]
+        start = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        wall = time.perf_counter() - start
+        latencies.sort()
+        print(
+            f"postgres new-article commit under the dedup lock, {threads} connection(s): "
+            f"{len(latencies) / wall:,.0f} commits/s, "
+            f"median {statistics.median(latencies) * 1e3:.2f} ms, "
+            f"p95 {latencies[int(len(latencies) * 0.95)] * 1e3:.2f} ms"
+        )
 
 
 def main() -> None:

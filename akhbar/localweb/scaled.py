@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cached_property, lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from akhbar.localweb import feeds
 from akhbar.localweb.feeds import Entry
 from akhbar.localweb.markup import HTML, Page, arabic_date, attr, esc
-from akhbar.localweb.server import serve_in_background, shut_down
+from akhbar.localweb.server import QuietHTTPServer, serve_in_background, shut_down
 from akhbar.localweb.synthtext import CITIES, Composer, Material, package_material
 
 log = logging.getLogger(__name__)
@@ -785,14 +785,9 @@ class ScaledSite:
         )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietHTTPServer):
     request_queue_size = 64
     site: ScaledSite | None = None
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("error while serving %s", client_address, exc_info=True)
 
 
 class _Handler(BaseHTTPRequestHandler):

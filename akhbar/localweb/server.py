@@ -40,14 +40,19 @@ def shut_down(servers: list[ThreadingHTTPServer], threads: list[threading.Thread
         server.server_close()
 
 
-class _SiteServer(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A local web's server: threads per request, ports reusable at once, and no stderr
+    traceback when a client hangs up mid-response (normal for a crawler fixture)."""
+
     daemon_threads = True
     allow_reuse_address = True
-    site: BuiltSite | None = None
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # clients hanging up mid-response are normal for a crawler fixture: no stderr traceback
         log.debug("error while serving %s", client_address, exc_info=True)
+
+
+class _SiteServer(QuietHTTPServer):
+    site: BuiltSite | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,3 +74,22 @@ def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker
     """Sessions on ``engine``; ``write=True`` for units of work that read, then write."""
     bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
     return sessionmaker(bind, expire_on_commit=False)
+
+
+@contextmanager
+def scratch_postgres_database(server_url: str, prefix: str = "akhbar_scratch") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``server_url`` (whose own database is
+    only used to connect), dropped on exit even while connections remain: the test suite and
+    the benchmarks run against their own databases without touching each other's."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
