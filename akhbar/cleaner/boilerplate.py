@@ -23,6 +23,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from akhbar.cleaner.arabic_dates import normalize_arabic
 
@@ -36,8 +37,12 @@ def _norm(line: str) -> str:
     return _NON_WORD.sub(" ", normalize_arabic(line).casefold()).strip()
 
 
+@lru_cache(maxsize=8192)
 def line_key(line: str) -> str | None:
-    """A stable key for a line (normalised text, hashed), or None for a too-short line."""
+    """A stable key for a line (normalised text, hashed), or None for a too-short line.
+
+    Cached: each page's lines are keyed by :meth:`BoilerplateModel.observe` and then again by
+    :meth:`BoilerplateModel.strip`, and a source's chrome lines recur on every page."""
     norm = _norm(line)
     if len(norm) < MIN_KEY_CHARS:
         return None

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from akhbar.localweb import feeds
 from akhbar.localweb.feeds import Entry
 from akhbar.localweb.markup import HTML, Page, arabic_date, attr, esc
-from akhbar.localweb.server import QuietHTTPServer, serve_in_background, shut_down
+from akhbar.localweb.server import QuietHTTPServer, send_page, serve_in_background, shut_down
 from akhbar.localweb.synthtext import CITIES, Composer, Material, package_material
 
 log = logging.getLogger(__name__)
@@ -797,15 +797,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         site = cast(_Server, self.server).site
         assert site is not None
-        page = site.response(urlsplit(self.path).path or "/")
-        self.send_response(page.status)
-        self.send_header("Content-Type", page.content_type)
-        self.send_header("Content-Length", str(len(page.body)))
-        if page.last_modified is not None:
-            self.send_header("Last-Modified", self.date_time_string(page.last_modified.timestamp()))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(page.body)
+        send_page(self, site.response(urlsplit(self.path).path or "/"))
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)

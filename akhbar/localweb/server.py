@@ -15,11 +15,26 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from akhbar.localweb.content import load_sites
+from akhbar.localweb.markup import Page
 from akhbar.localweb.seedfiles import write_seeds
 from akhbar.localweb.site import BuiltSite, build_site
 from akhbar.localweb.truth import KnownTruth, SiteInfo, build_truth
 
 log = logging.getLogger(__name__)
+
+
+def send_page(handler: BaseHTTPRequestHandler, page: Page, *, with_body: bool = True) -> None:
+    """Answer a request with a rendered page (both local webs serve pages this way)."""
+    handler.send_response(page.status)
+    handler.send_header("Content-Type", page.content_type)
+    handler.send_header("Content-Length", str(len(page.body)))
+    if page.last_modified is not None:
+        modified = handler.date_time_string(page.last_modified.timestamp())
+        handler.send_header("Last-Modified", modified)
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    if with_body:
+        handler.wfile.write(page.body)
 
 
 def serve_in_background(server: ThreadingHTTPServer, name: str) -> threading.Thread:
@@ -75,16 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        page = site.response(path)
-        self.send_response(page.status)
-        self.send_header("Content-Type", page.content_type)
-        self.send_header("Content-Length", str(len(page.body)))
-        if page.last_modified is not None:
-            self.send_header("Last-Modified", self.date_time_string(page.last_modified.timestamp()))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if with_body:
-            self.wfile.write(page.body)
+        send_page(self, site.response(path), with_body=with_body)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
