@@ -240,7 +240,7 @@ class Ingestor:
         finally:
             self._prepared = None
         self.counters.count(result.outcome)
-        log.info(
+        log.debug(  # one line per page: `akhbar --verbose` (progress and totals otherwise)
             "%s %s %s%s",
             self.source.name,
             result.outcome.value,

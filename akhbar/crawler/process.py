@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from scrapy import signals
@@ -17,6 +17,7 @@ from scrapy.spiders import Spider
 from twisted.internet import task
 
 from akhbar.crawler.pool import open_pool
+from akhbar.crawler.progress import ProgressSink, SourceProgress, snapshot
 from akhbar.crawler.run import RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.dedup import open_deduplicator
@@ -98,15 +99,16 @@ def spider_class_for(source: SourceConfig, extra: dict[str, Any] | None = None) 
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
 
-def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
+def _heartbeat_loop(runs: list[SourceRun], after: Callable[[], None]) -> task.LoopingCall:
     """Tick every running run on a timer, pages or not: old batches are committed (they hold
     the dedup lock) and the heartbeat beats (a slow site must not look dead to the scheduler's
-    stale-heartbeat check)."""
+    stale-heartbeat check); then ``after`` (the progress report)."""
 
     def tick() -> None:
         for run in runs:
             if run.summary.status == "running":
                 run.tick()
+        after()
 
     loop = task.LoopingCall(tick)
     loop.start(TICK_EVERY, now=False)
@@ -114,9 +116,13 @@ def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
 
 
 def run_crawl(
-    settings: AkhbarSettings, sources: Sequence[SourceConfig], kind: str = "manual"
+    settings: AkhbarSettings,
+    sources: Sequence[SourceConfig],
+    kind: str = "manual",
+    progress: ProgressSink | None = None,
 ) -> list[RunSummary]:
-    """Crawl ``sources`` once, concurrently, and return one summary per source."""
+    """Crawl ``sources`` once, concurrently, and return one summary per source; ``progress``
+    receives every source's :class:`SourceProgress` twice a second and once at the end."""
     shared = None  # a distributed crawl: queue and seen-URL filter shared on Redis
     if settings.crawl.distributed:
         from akhbar.crawler.distributed import DistributedCrawl
@@ -134,6 +140,17 @@ def run_crawl(
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
     runs: list[SourceRun] = []
+    crawlers: dict[int, Any] = {}  # id(run) -> its crawler, for the discovered count
+
+    def report() -> None:
+        if progress is None:
+            return
+        rows: list[SourceProgress] = []
+        for run in runs:
+            spider = getattr(crawlers.get(id(run)), "spider", None)
+            rows.append(snapshot(run, len(getattr(spider, "scheduled", ()))))
+        progress(rows)
+
     stale_after = settings.scheduler.stale_after
     reap_dead_runs(repo, stale_after)  # runs of dead processes no longer hold their source
     for source in sources:
@@ -162,6 +179,7 @@ def run_crawl(
         runs.append(run)
         extra = shared.spider_settings(source) if shared else None
         crawler = process.create_crawler(spider_class_for(source, extra))
+        crawlers[id(run)] = crawler
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
             assert isinstance(spider, NewsSpider)
@@ -171,6 +189,7 @@ def run_crawl(
                     spider.skipped_known,
                     spider.skipped_budget,
                     [*spider.discovery_problems, *spider.failure_notes()],
+                    spider.skipped_robots,
                 )
             )
 
@@ -180,10 +199,11 @@ def run_crawl(
         process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
     try:
         if runs:
-            beat = _heartbeat_loop(runs)
+            beat = _heartbeat_loop(runs, report)
             process.start()
             if beat.running:
                 beat.stop()
+            report()
     finally:
         for run in runs:  # a forced stop (second signal) skips spider_closed: close the row
             if run.summary.status == "running":

@@ -30,6 +30,7 @@ class RunSummary:
     counters: RunCounters = field(default_factory=RunCounters)
     skipped_known: int = 0
     skipped_budget: int = 0
+    skipped_robots: int = 0  # article URLs robots.txt forbids (not fetched, not failures)
     notes: list[str] = field(default_factory=list)
     seconds: StageSeconds = field(default_factory=StageSeconds)
     wall_seconds: float = 0.0
@@ -52,7 +53,7 @@ class SourceRun:
         self.summary = RunSummary(source=ingestor.source.name, run_id=run_id)
         self.heartbeat_every = heartbeat_every
         self._next_beat = time.monotonic() + heartbeat_every
-        self._started = time.monotonic()
+        self.started = time.monotonic()
 
     def on_fetched(self, page: FetchedPage) -> defer.Deferred[None] | None:
         """Take a fetched page: cleaned in the pool when there is one (the Deferred fires once
@@ -102,7 +103,12 @@ class SourceRun:
         self._next_beat = time.monotonic() + self.heartbeat_every
 
     def finish(
-        self, reason: str, skipped_known: int, skipped_budget: int, notes: list[str]
+        self,
+        reason: str,
+        skipped_known: int,
+        skipped_budget: int,
+        notes: list[str],
+        skipped_robots: int = 0,
     ) -> RunSummary:
         counters = self.ingestor.close()
         status = _STATUS_BY_REASON.get(reason, "failed")
@@ -120,9 +126,10 @@ class SourceRun:
         self.summary.counters = counters
         self.summary.skipped_known = skipped_known
         self.summary.skipped_budget = skipped_budget
+        self.summary.skipped_robots = skipped_robots
         self.summary.notes = notes
         self.summary.seconds = self.ingestor.seconds
-        self.summary.wall_seconds = time.monotonic() - self._started
+        self.summary.wall_seconds = time.monotonic() - self.started
         log.info(
             "%s run %d stage seconds: %s wall=%.2f",
             self.summary.source,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,22 +14,39 @@ from sqlalchemy import Engine
 
 from akhbar.errors import AkhbarError
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+# Inside the package, so that an installed wheel can create and migrate its database; the
+# repository's alembic.ini points here too, for developers running `alembic` directly.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+# Tables that live in the database but are owned by something else (APScheduler's job store,
+# full-text index tables maintained by triggers): autogenerate, `alembic check` and
+# `akhbar db check` skip them.
+EXTERNAL_TABLE_PREFIXES = ("apscheduler_", "articles_fts", "article_search")
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's ``include_object`` hook: leave the externally owned tables out of comparisons."""
+    if type_ == "table" and reflected and compare_to is None and name:
+        return not name.startswith(EXTERNAL_TABLE_PREFIXES)
+    return True
 
 
 class MigrationsNotFound(AkhbarError, RuntimeError):
-    """akhbar runs from an install that does not carry the ``alembic/`` directory."""
+    """The installed package lacks its migrations (a broken or hand-trimmed install)."""
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
-    """An Alembic config pointing at the repository's migrations."""
-    ini = _REPO_ROOT / "alembic.ini"
-    if not (_REPO_ROOT / "alembic" / "env.py").is_file():
+    """An Alembic config for the migrations shipped in the package (no ini file needed)."""
+    if not (MIGRATIONS_DIR / "env.py").is_file():
         raise MigrationsNotFound(
-            f"migrations not found under {_REPO_ROOT}; install akhbar from a source checkout"
+            f"migrations not found at {MIGRATIONS_DIR}; reinstall akhbar (pip install akhbar)"
         )
-    cfg = Config(str(ini))
-    cfg.set_main_option("script_location", str(_REPO_ROOT / "alembic"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.attributes["configure_logging"] = False
     if engine is not None:
         cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -83,3 +102,49 @@ def ensure_schema(engine: Engine) -> None:
         raise SchemaOutdated(
             f"database schema is at {current}, this akhbar needs {head}: run `akhbar db upgrade`"
         )
+
+
+def schema_drift(engine: Engine) -> list[str]:
+    """How the database's schema differs from the models, one readable line per difference
+    (empty when they agree): what Alembic's autogenerate would put into a new migration."""
+    from akhbar.storage.models import Base
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "include_object": include_object},
+        )
+        diffs = compare_metadata(context, Base.metadata)
+    lines: list[str] = []
+    for diff in diffs:
+        for item in diff if isinstance(diff, list) else [diff]:
+            lines.append(_describe_diff(item))
+    return lines
+
+
+def _describe_diff(diff: tuple[Any, ...]) -> str:
+    """One line for one of ``compare_metadata``'s diff tuples ("models" = this akhbar's code)."""
+    kind = diff[0]
+    action, _, what = kind.partition("_")
+    if kind in ("add_table", "remove_table"):
+        where = "in the models, missing from the database"
+        if action == "remove":
+            where = "in the database, not in the models"
+        return f"table {diff[1].name}: {where}"
+    if kind in ("add_column", "remove_column"):
+        where = "in the models, missing from the database"
+        if action == "remove":
+            where = "in the database, not in the models"
+        return f"column {diff[2]}.{diff[3].name}: {where}"
+    if action == "modify":
+        _, _, table, column, _, old, new = diff
+        return f"column {table}.{column}: {what} is {old!r} in the database, {new!r} in the models"
+    if action in ("add", "remove"):
+        obj = diff[1]
+        table = getattr(getattr(obj, "table", None), "name", None) or getattr(obj, "parent", "")
+        name = getattr(obj, "name", None) or "(unnamed)"
+        where = "in the models, missing from the database"
+        if action == "remove":
+            where = "in the database, not in the models"
+        return f"{what} {name} on {table}: {where}"
+    return " ".join(str(part) for part in diff)

@@ -1,7 +1,8 @@
 """SQLAlchemy 2 typed models: the public schema downstream readers depend on.
 
-Every column here is documented in ``docs/schema.md``; Alembic migrations under ``alembic/``
-own the schema in databases. Time columns are timezone-aware UTC on every backend.
+Every column here is documented in ``docs/schema.md``; the Alembic migrations under
+``akhbar/storage/migrations/`` own the schema in databases. Time columns are timezone-aware
+UTC on every backend.
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ def slow_seeds(local_seeds: Path, directory: Path, delay: float = DOWNLOAD_DELAY
 
 
 def crawl_env() -> dict[str, str]:
-    """Batches of 2 pages, so commits happen all through the crawl; INFO logs to follow it."""
+    """Batches of 2 pages, so commits happen all through the crawl; INFO logs (and the per-page
+    lines of ``--verbose``) to follow it."""
     env = dict(os.environ)
     env["AKHBAR_CRAWL__BATCH_SIZE"] = "2"
     env["AKHBAR_LOG_LEVEL"] = "INFO"
@@ -44,8 +45,8 @@ def crawl_env() -> dict[str, str]:
 
 def crawl_cmd(db_url: str, seeds: Path) -> list[str]:
     return [
-        sys.executable, "-m", "akhbar", "--db", db_url, "--seeds", str(seeds), "crawl", "--all",
-        "--json",
+        sys.executable, "-m", "akhbar", "--verbose", "--db", db_url, "--seeds", str(seeds),
+        "crawl", "--all", "--json",
     ]  # fmt: skip
 
 
