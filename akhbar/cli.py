@@ -30,6 +30,10 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 log = logging.getLogger("akhbar")
 
+# Article ids and cursors are 64-bit signed integers on both databases: a larger number is a
+# usage error, not an OverflowError from the driver.
+MAX_ID = 2**63 - 1
+
 
 class Table(RichTable):
     """A rich table whose plain-string cells print as they are: rich would read user and library
@@ -317,8 +321,15 @@ def seeds_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
         errors, count = loaded.errors, len(loaded.sources)
     for error in errors:
         click.echo(str(error), err=True)
+    if not files and not errors and not count:  # nothing to crawl is not "all valid"
+        where = _settings(ctx).seeds_dir
+        err_console.print(
+            f"[yellow]warning:[/] no seeds files (*.toml) in {escape(str(where))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     click.echo(f"{count} valid source(s), {len(errors)} problem(s)")
-    if errors:
+    if errors or not count:
         ctx.exit(1)
 
 
@@ -437,6 +448,7 @@ def extract(
     from akhbar.records import Rejection
 
     encoding: str | None = None
+    limit = _settings(ctx).crawl.max_response_bytes  # the crawler refuses larger pages too
     if path_or_url.startswith(("http://", "https://")):
         body, encoding, final_url = _download(path_or_url, _settings(ctx))
         page_url = page_url or final_url
@@ -444,6 +456,8 @@ def extract(
         path = Path(path_or_url)
         if not path.is_file():
             fail(f"no such file: {path}")
+        if path.stat().st_size > limit:
+            fail(_too_large(str(path), limit, path.stat().st_size))
         body = path.read_bytes()
         page_url = page_url or path.resolve().as_uri()
     result = clean(
@@ -467,11 +481,27 @@ def extract(
         click.echo(result.text)
 
 
+def _too_large(what: str, limit: int, size: int | None = None) -> str:
+    """The refusal of a page over the crawler's size limit (its failure kind: too_large)."""
+    how_big = "over" if size is None else f"{size:,} bytes, over"
+    return (
+        f"too_large: {what} is {how_big} the crawler's limit of {limit:,} bytes "
+        "(AKHBAR_CRAWL__MAX_RESPONSE_BYTES)"
+    )
+
+
 def _download(url: str, settings: AkhbarSettings) -> tuple[bytes, str | None, str]:
+    """The page at ``url``, refused (like the crawler does) when over its size limit."""
+    limit = settings.crawl.max_response_bytes
     request = urllib.request.Request(url, headers={"User-Agent": settings.crawl.user_agent})
     try:
         with urllib.request.urlopen(request, timeout=settings.crawl.download_timeout) as resp:
-            body = resp.read(20 * 1024 * 1024)
+            declared = resp.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                fail(_too_large(url, limit, int(declared)))
+            body = resp.read(limit + 1)
+            if len(body) > limit:
+                fail(_too_large(url, limit))
             return body, resp.headers.get_content_charset(), resp.geturl()
     except OSError as exc:
         fail(f"cannot fetch {url}: {exc}")
@@ -659,7 +689,7 @@ def print_syndicated(stories: list[Any]) -> None:
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=click.IntRange(min=0, max=MAX_ID))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
@@ -913,7 +943,7 @@ def _since_option(value: str | None) -> Any:
 @click.option("--since", metavar="DATE", help="Only articles published at or after DATE (UTC).")
 @click.option(
     "--after-id",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_ID),
     default=None,
     metavar="N",
     help="Only articles stored after the cursor N (the cursor a previous export printed).",
@@ -957,6 +987,8 @@ def export(
             after_id = int(cursor_file.read_text(encoding="utf-8").strip() or 0)
         except ValueError:
             fail(f"{cursor_file} does not hold a cursor (an integer)")
+        if not 0 <= after_id <= MAX_ID:
+            fail(f"{cursor_file} holds {after_id}, not a cursor (0 to {MAX_ID})")
     filters = FeedFilter(
         after_id=after_id or 0,
         since=_since_option(since),

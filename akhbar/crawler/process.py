@@ -148,7 +148,8 @@ def run_crawl(
         rows: list[SourceProgress] = []
         for run in runs:
             spider = getattr(crawlers.get(id(run)), "spider", None)
-            rows.append(snapshot(run, len(getattr(spider, "scheduled", ()))))
+            scheduled = len(getattr(spider, "scheduled", ()))
+            rows.append(snapshot(run, scheduled - getattr(spider, "skipped_robots", 0)))
         progress(rows)
 
     stale_after = settings.scheduler.stale_after

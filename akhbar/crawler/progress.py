@@ -25,7 +25,7 @@ class SourceProgress:
     """One source's run at one moment."""
 
     source: str
-    discovered: int  # article URLs scheduled for fetching so far
+    discovered: int  # article URLs to fetch so far (robots.txt-forbidden ones left out)
     fetched: int  # pages through the pipeline (stored as article, duplicate, rejected, failed)
     new: int  # new articles stored
     duplicate: int
@@ -65,10 +65,10 @@ def progress_line(rows: Sequence[SourceProgress]) -> str:
     fetched = sum(r.fetched for r in rows)
     rate = sum(r.rate for r in rows if not r.done)
     return (
-        f"crawl progress: {len(rows)} source(s), {done} done; "
-        f"fetched {fetched} of {sum(r.discovered for r in rows)} discovered, "
-        f"{sum(r.new for r in rows)} new articles, {sum(r.duplicate for r in rows)} duplicates, "
-        f"{sum(r.failed for r in rows)} failed; {rate:.1f} pages/s"
+        f"crawl progress: sources {done}/{len(rows)} done, "
+        f"fetched {fetched}/{sum(r.discovered for r in rows)} discovered, "
+        f"new {sum(r.new for r in rows)}, duplicate {sum(r.duplicate for r in rows)}, "
+        f"failed {sum(r.failed for r in rows)}, {rate:.1f} pages/s"
     )
 
 
@@ -133,7 +133,8 @@ class TerminalProgress:
             }
             task = self._tasks.get(row.source)
             if task is None:
-                task = self._tasks[row.source] = self.progress.add_task(row.source, total=None)
+                task = self.progress.add_task(row.source, total=None, **fields)
+                self._tasks[row.source] = task
             self.progress.update(
                 task, completed=row.fetched, total=row.discovered or None, **fields
             )
