@@ -25,9 +25,9 @@ PER_PAGE = re.compile(r"akhbar\.pipeline: (\w+) (article|duplicate|rejected|erro
 
 def crawl(db_url: str, seeds: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """``akhbar crawl --all --json`` in its own process; stderr is a pipe, not a terminal."""
+    cmd = [sys.executable, "-m", "akhbar", *options, "--db", db_url, "--seeds", str(seeds)]
     return subprocess.run(
-        [sys.executable, "-m", "akhbar", *options, "--db", db_url, "--seeds", str(seeds)]
-        + ["crawl", "--all", "--json"],
+        [*cmd, "crawl", "--all", "--json"],
         capture_output=True,
         text=True,
         timeout=180,
