@@ -361,9 +361,6 @@ def crawl(
     distributed: bool,
 ) -> None:
     """Crawl SOURCE... (names from the seeds directory) or --all, once."""
-    from akhbar.crawler.process import run_crawl
-    from akhbar.crawler.progress import LogProgress, TerminalProgress
-
     settings = _settings(ctx)
     if distributed:
         settings = settings.model_copy(
@@ -385,13 +382,7 @@ def crawl(
         selected = [s for s in loaded.sources if s.name in sources]
     if not selected:
         fail(f"no valid sources in {settings.seeds_dir}")
-    if err_console.is_terminal:
-        with TerminalProgress(err_console) as display:
-            summaries = run_crawl(settings, selected, kind=kind, progress=display)
-    else:
-        summaries = run_crawl(
-            settings, selected, kind=kind, progress=LogProgress(settings.crawl.progress_every)
-        )
+    summaries = _crawl_showing_progress(settings, selected, kind)
     if as_json:
         click.echo(json.dumps([asdict(s) for s in summaries], ensure_ascii=False))
     else:
@@ -427,6 +418,18 @@ def crawl(
         console.print(table)
     if any(s.status != "ok" for s in summaries) or len(summaries) != len(selected):
         ctx.exit(1)
+
+
+def _crawl_showing_progress(settings: AkhbarSettings, sources: Any, kind: str) -> list[Any]:
+    """Run the crawl with its progress: a live display on a terminal, else a periodic line."""
+    from akhbar.crawler.process import run_crawl
+    from akhbar.crawler.progress import LogProgress, TerminalProgress
+
+    if err_console.is_terminal:
+        with TerminalProgress(err_console) as display:
+            return run_crawl(settings, sources, kind=kind, progress=display)
+    progress = LogProgress(settings.crawl.progress_every)
+    return run_crawl(settings, sources, kind=kind, progress=progress)
 
 
 # -- extract ----------------------------------------------------------------------------------
@@ -1141,7 +1144,6 @@ def demo(ctx: click.Context, fresh: bool) -> None:
 
     from sqlalchemy.engine import make_url
 
-    from akhbar.crawler.process import run_crawl
     from akhbar.localweb import LocalNewsWeb
     from akhbar.seeds import load_seeds
     from akhbar.storage import Repository, make_engine
@@ -1165,7 +1167,8 @@ def demo(ctx: click.Context, fresh: bool) -> None:
         if loaded.errors:
             fail(f"demo seeds invalid: {loaded.errors[0]}")
         console.print(f"[bold]crawling into[/] {escape(url.render_as_string(hide_password=True))}")
-        run_crawl(settings.model_copy(update={"seeds_dir": Path(tmp)}), loaded.sources)
+        demo_settings = settings.model_copy(update={"seeds_dir": Path(tmp)})
+        _crawl_showing_progress(demo_settings, loaded.sources, "manual")
         truth = web.truth
     rows = Repository(make_engine(settings.database_url)).stats()
     print_stats(rows)
