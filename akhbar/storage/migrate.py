@@ -8,9 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 from akhbar.errors import AkhbarError
+from akhbar.storage.database import WRITE_OPTION
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,26 +35,50 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+# pg_advisory_xact_lock(namespace "akhm", key 1): one schema change at a time. Two processes
+# creating the schema of an empty PostgreSQL database at once would otherwise both run
+# CREATE TABLE, and one fail on the catalogue's unique index (pg_type_typname_nsp_index).
+MIGRATION_LOCK = {"ns": 0x616B686D, "key": 1}
+
+
+def _lock_schema(conn: Connection) -> None:
+    """Hold the schema lock until ``conn``'s transaction ends (SQLite: its write lock, taken
+    by the first write, already serialises migrations)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), MIGRATION_LOCK)
+
+
+def _upgrade_on(conn: Connection, engine: Engine, revision: str) -> None:
+    cfg = alembic_config(engine)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Bring the database schema up to ``revision`` (idempotent)."""
+    """Bring the database schema up to ``revision`` (idempotent; concurrent calls wait for
+    each other and the later ones find nothing to do)."""
     with engine.begin() as conn:
-        cfg = alembic_config(engine)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        _lock_schema(conn)
+        _upgrade_on(conn, engine, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as conn:
+        _lock_schema(conn)
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
 
 
+def _heads(conn: Connection) -> str | None:
+    heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) or None
+
+
 def current_revision(engine: Engine) -> str | None:
     """The database's revision(s), comma-separated when branches are applied; None if empty."""
     with engine.connect() as conn:
-        heads = MigrationContext.configure(conn).get_current_heads()
-    return ",".join(sorted(heads)) or None
+        return _heads(conn)
 
 
 def head_revision() -> str | None:
@@ -67,17 +92,25 @@ class SchemaOutdated(AkhbarError, RuntimeError):
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Create the schema in an empty database; refuse to write into an outdated one."""
-    from sqlalchemy import inspect
+    """Create the schema in an empty database; refuse to write into an outdated one.
 
+    Processes starting at once on an empty database (several ``akhbar crawl``, the scheduler
+    and its first children) create the schema once: the check and the creation run under the
+    schema lock, so the later ones wait and then find it created.
+    """
     current = current_revision(engine)
     if current is None:
-        if inspect(engine).get_table_names():
-            raise SchemaOutdated(
-                "database has tables but no Alembic revision; is this an akhbar database?"
-            )
-        upgrade(engine)
-        return
+        # SQLite: BEGIN IMMEDIATE takes the write lock before the look, like the advisory lock
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            _lock_schema(conn)
+            current = _heads(conn)  # another process may have created it while we waited
+            if current is None:
+                if inspect(conn).get_table_names():
+                    raise SchemaOutdated(
+                        "database has tables but no Alembic revision; is this an akhbar database?"
+                    )
+                _upgrade_on(conn, engine, "heads")
+                return
     head = head_revision()
     if current != head:
         raise SchemaOutdated(
