@@ -225,6 +225,7 @@ def test_reprocess_keeps_and_flags_a_rejected_article_that_others_copy(db_url: s
     copies = copy_into_mirror(repo, 0, 2)
     with repo.sessions() as session:
         article_id = session.scalars(select(Article.id).where(Article.url == copied)).one()
+        alone_id = session.scalars(select(Article.id).where(Article.url == alone)).one()
         dupes = session.scalars(select(Duplicate).where(Duplicate.url.in_(copies))).all()
         assert [d.article_id for d in dupes] == [article_id, article_id]
     # the current cleaner rejects both stored pages (a paywall stub): story 1 has no copies
@@ -245,9 +246,11 @@ def test_reprocess_keeps_and_flags_a_rejected_article_that_others_copy(db_url: s
             assert dupe.article_id == article_id
             assert (page.outcome, page.article_id) == ("duplicate", article_id)
         rejected = session.scalars(select(Page).where(Page.url == alone)).one()
-        assert (rejected.outcome, rejected.article_id) == ("rejected", None)
+        assert (rejected.outcome, rejected.article_id) == ("rejected", alone_id)
         assert rejected.reason is not None and rejected.reason.startswith("too_short")
-        assert session.scalar(select(Article.id).where(Article.url == alone)) is None
+        withdrawn = session.get(Article, alone_id)  # marked, never deleted
+        assert withdrawn is not None and withdrawn.status == "withdrawn"
+        assert (withdrawn.withdrawn_reason or "").startswith("rejected: too_short")
     # resumable: a second run has nothing to do
     [again] = reprocess(settings, [SOURCE])
     assert (again.kept_copied, again.now_rejected, again.changed) == (0, 0, 0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -41,11 +43,33 @@ def alembic_config(engine: Engine | None = None) -> Config:
 MIGRATION_LOCK = {"ns": 0x616B686D, "key": 1}
 
 
-def _lock_schema(conn: Connection) -> None:
-    """Hold the schema lock until ``conn``'s transaction ends (SQLite: its write lock, taken
-    by the first write, already serialises migrations)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), MIGRATION_LOCK)
+@contextmanager
+def schema_change(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for changing the schema, holding the schema lock.
+
+    PostgreSQL: the advisory ``MIGRATION_LOCK`` until the commit. SQLite: the write lock from
+    the start (``BEGIN IMMEDIATE``), and foreign keys off for the transaction: rebuilding a
+    table other tables point at (Alembic batch mode, e.g. migration 0008) drops the old table
+    while rows still refer to its ids. They are checked before the commit instead
+    (``PRAGMA foreign_key_check``), as SQLite's own table-rebuild procedure does.
+    """
+    with engine.execution_options(**{WRITE_OPTION: True}).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # a no-op inside a transaction: set before BEGIN, on the driver connection
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                if sqlite:
+                    yield conn
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise SchemaOutdated(f"schema change broke foreign keys: {broken[:5]}")
+                else:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), MIGRATION_LOCK)
+                    yield conn
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def _upgrade_on(conn: Connection, engine: Engine, revision: str) -> None:
@@ -57,14 +81,12 @@ def _upgrade_on(conn: Connection, engine: Engine, revision: str) -> None:
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database schema up to ``revision`` (idempotent; concurrent calls wait for
     each other and the later ones find nothing to do)."""
-    with engine.begin() as conn:
-        _lock_schema(conn)
+    with schema_change(engine) as conn:
         _upgrade_on(conn, engine, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as conn:
-        _lock_schema(conn)
+    with schema_change(engine) as conn:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
@@ -100,9 +122,7 @@ def ensure_schema(engine: Engine) -> None:
     """
     current = current_revision(engine)
     if current is None:
-        # SQLite: BEGIN IMMEDIATE takes the write lock before the look, like the advisory lock
-        with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-            _lock_schema(conn)
+        with schema_change(engine) as conn:
             current = _heads(conn)  # another process may have created it while we waited
             if current is None:
                 if inspect(conn).get_table_names():

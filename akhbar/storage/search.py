@@ -166,13 +166,14 @@ def search(
     since: datetime | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Articles containing every word of ``query`` (in any spelling variant), best first."""
+    """Active articles containing every word of ``query`` (in any spelling variant), best
+    first."""
     tokens = normalize_text(query).split()
     if not tokens:
         return []
     if since is not None and since.tzinfo is None:
         raise ValueError("since must be timezone-aware")
-    filters = ""
+    filters = " AND a.status = 'active'"  # withdrawn articles are not stories any more
     params: dict[str, Any] = {"n": limit}
     if sources:
         filters += " AND a.source IN :sources"

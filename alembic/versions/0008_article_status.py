@@ -11,7 +11,9 @@ article keeps the text readers saw, and a new page with that text can still beco
 On SQLite the ``articles`` table is rebuilt with ``AUTOINCREMENT``, so the id of the newest
 article is never handed out again even if a row were ever deleted by hand (PostgreSQL's
 sequences never go back). ``article_feed`` depends on ``articles`` and is dropped and created
-again around the rebuild (see migration 0005).
+again around the rebuild (see migration 0005). The rebuild drops the old table while pages and
+duplicates still point at its ids: akhbar runs migrations with SQLite's foreign keys off and
+checks them before the commit (``akhbar.storage.migrate.schema_change``).
 
 Revision ID: 0008
 Revises: 0007w
@@ -79,10 +81,6 @@ ARTICLE_FEED_SQL_0005 = _FEED_HEAD + _FEED_TAIL
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     op.execute("DROP VIEW IF EXISTS article_feed")
-    if sqlite:
-        # the rebuild drops the old table while pages and duplicates still point at its ids:
-        # check those foreign keys at commit, when the new table holds the same ids
-        op.execute("PRAGMA defer_foreign_keys = ON")
     with op.batch_alter_table(
         "articles",
         schema=None,
@@ -116,8 +114,6 @@ def downgrade() -> None:
         "WHERE status <> 'active' AND text_hash IN "
         "(SELECT text_hash FROM articles WHERE status = 'active')"
     )
-    if sqlite:
-        op.execute("PRAGMA defer_foreign_keys = ON")
     with op.batch_alter_table(
         "articles",
         schema=None,
