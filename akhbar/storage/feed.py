@@ -4,8 +4,9 @@ Readers never need the MinHash blobs or the raw HTML: ``article_feed`` (created 
 0005, with ``status``/``withdrawn_at``/``withdrawn_reason`` since 0008) is the stable,
 documented shape of an article for them. Article rows are never deleted and ids never
 reused, so one id is one story for ever (a withdrawn article keeps its id and text). This
-module maps the view for typed reads and implements the cursor that lets a reader ask for "everything stored since my
-last read" without missing or repeating a record while a crawl is writing.
+module maps the view for typed reads and implements the cursor that lets a reader ask for
+"everything stored since my last read" without missing or repeating a record while a crawl
+is writing.
 
 The cursor is ``articles.id``. Ids are handed out in insertion order, but a reader must not
 read past an id whose transaction is still open:
