@@ -389,10 +389,13 @@ def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None
     from akhbar.storage import Repository, make_engine
     from akhbar.storage.migrate import current_revision
     from akhbar.storage.provenance import duplicate_rates, top_syndicated
+    from akhbar.storage.runs import reap_on_read
 
-    engine = make_engine(_settings(ctx).database_url)
+    settings = _settings(ctx)
+    engine = make_engine(settings.database_url)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    reap_on_read(Repository(engine), settings.scheduler.stale_after)  # dead runs shown as such
     stories = top_syndicated(engine, top)
     if syndicated:
         if as_json:
@@ -642,11 +645,13 @@ def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> N
     from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision
     from akhbar.storage.repository import Repository
-    from akhbar.storage.runs import recent_runs
+    from akhbar.storage.runs import reap_on_read, recent_runs
 
-    engine = make_engine(_settings(ctx).database_url)
+    settings = _settings(ctx)
+    engine = make_engine(settings.database_url)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    reap_on_read(Repository(engine), settings.scheduler.stale_after)  # dead runs shown as such
     rows = recent_runs(Repository(engine), source, limit)
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, default=str))

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapy import signals
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.spiders import Spider
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from akhbar.crawler.pool import open_pool
-from akhbar.crawler.run import RunSummary, SourceRun
+from akhbar.crawler.run import WRITES_FAILED, RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor
@@ -27,6 +28,7 @@ from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
+from akhbar.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +100,22 @@ def spider_class_for(source: SourceConfig, extra: dict[str, Any] | None = None) 
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
 
-def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
+def _heartbeat_loop(runs: list[SourceRun], crawlers: list[Crawler]) -> task.LoopingCall:
     """Tick every running run on a timer, pages or not: old batches are committed (they hold
     the dedup lock) and the heartbeat beats (a slow site must not look dead to the scheduler's
-    stale-heartbeat check)."""
+    stale-heartbeat check). Once the shared writer gives up (database writes keep failing),
+    every crawl is stopped: fetching pages that cannot be stored only loses them."""
+    stopping: list[bool] = []
 
     def tick() -> None:
         for run in runs:
             if run.summary.status == "running":
                 run.tick()
+        if not stopping and any(run.ingestor.unit.broken for run in runs):
+            stopping.append(True)
+            for crawler in crawlers:
+                if crawler.engine is not None and crawler.engine.spider is not None:
+                    deferred_from_coro(crawler.engine.close_spider_async(reason=WRITES_FAILED))
 
     loop = task.LoopingCall(tick)
     loop.start(TICK_EVERY, now=False)
@@ -128,12 +137,14 @@ def run_crawl(
     dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
+    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
     boilerplate_store = BoilerplateStore(engine)
     process = CrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
     runs: list[SourceRun] = []
+    crawlers: list[Crawler] = []
     stale_after = settings.scheduler.stale_after
     reap_dead_runs(repo, stale_after)  # runs of dead processes no longer hold their source
     for source in sources:
@@ -162,6 +173,7 @@ def run_crawl(
         runs.append(run)
         extra = shared.spider_settings(source) if shared else None
         crawler = process.create_crawler(spider_class_for(source, extra))
+        crawlers.append(crawler)
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
             assert isinstance(spider, NewsSpider)
@@ -180,7 +192,7 @@ def run_crawl(
         process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
     try:
         if runs:
-            beat = _heartbeat_loop(runs)
+            beat = _heartbeat_loop(runs, crawlers)
             process.start()
             if beat.running:
                 beat.stop()

@@ -10,7 +10,9 @@ for a while mid-crawl (shorter than the busy timeout): the crawl waits and goes 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import subprocess
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -21,13 +23,15 @@ import pytest
 from crashkit import (
     CRAWL_MARKER,
     check_stored_once,
+    crawl_cmd,
+    crawl_env,
     crawl_to_end,
     slow_seeds,
     start_crawl,
     wait_for_log,
     wait_for_pages,
 )
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from akhbar.dedup import Deduplicator
@@ -37,7 +41,7 @@ from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import upgrade
-from akhbar.storage.models import Article, Page
+from akhbar.storage.models import Article, CrawlRun, Page
 
 pytestmark = pytest.mark.e2e
 
@@ -208,3 +212,68 @@ def test_ingestor_survives_a_lasting_postgres_outage(
     for article in articles:
         assert stored_pages[article.url].article_id == article.id
     assert len(stored_pages) == len(pages)
+
+
+def refuse_page_writes(db_url: str) -> None:
+    """Make every write to ``pages`` fail, as a full disk does: a trigger raising PostgreSQL's
+    own ``disk_full`` error (SQLSTATE 53100) or, on SQLite, aborting the statement."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION USING ERRCODE = 'disk_full', "
+                    "MESSAGE = 'could not extend file: No space left on device'; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_pages BEFORE INSERT OR UPDATE ON pages "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_writes()"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_pages BEFORE INSERT ON pages BEGIN "
+                    "SELECT RAISE(ABORT, 'database or disk is full'); END"
+                )
+            )
+    engine.dispose()
+
+
+def test_persistent_write_error_stops_the_crawl(
+    db_url: str, local_web: Any, local_seeds: Path, tmp_path: Path
+) -> None:
+    """Every batch fails: after ``max_failed_commits`` of them the crawl stops fetching and
+    closes each run ``failed`` with the reason, in one log line and without a traceback."""
+    refuse_page_writes(db_url)
+    seeds = slow_seeds(local_seeds, tmp_path / "seeds", delay=1.0)  # a page a second a site
+    env = {**crawl_env(), "AKHBAR_CRAWL__MAX_FAILED_COMMITS": "3"}
+    proc = subprocess.run(
+        crawl_cmd(db_url, seeds), capture_output=True, text=True, timeout=120, env=env
+    )
+    log = proc.stderr
+    assert proc.returncode == 1, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    assert log.count("database writes keep failing; crawl stopped") == 1, log[-3000:]
+    summaries = json.loads(proc.stdout)
+    assert {s["status"] for s in summaries} == {"failed"}, summaries
+    for summary in summaries:
+        assert summary["counters"]["fetched"] == 0  # nothing was stored
+        assert any("database writes failing" in note for note in summary["notes"])
+    engine = make_engine(db_url)
+    with Repository(engine).sessions() as session:
+        runs = list(session.scalars(select(CrawlRun)))
+        assert session.scalar(select(func.count()).select_from(Page)) == 0
+    engine.dispose()
+    assert {r.status for r in runs} == {"failed"}
+    assert all("database_failed" in (r.error or "") for r in runs)
+    assert all(r.fetched == 0 for r in runs)
+    # a few error lines (the failed batches), then one line saying why the crawl stopped;
+    # the pages still in flight are not stored and not counted, the runs say how many
+    assert log.count(" ERROR ") <= 2 * 3 + 1, log[-3000:]
+    lost = sum(int(m) for m in re.findall(r"(\d+) pages left for the next run", proc.stdout))
+    assert lost >= 3, summaries
