@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from crashkit import (
     CRAWL_MARKER,
+    check_counters_are_stored_rows,
+    check_missing_pages_reported,
     check_stored_once,
     crawl_cmd,
     crawl_env,
@@ -71,7 +73,7 @@ def test_postgres_connections_terminated_mid_crawl(
     proc = start_crawl(postgres_url, seeds, log_path)
     assert wait_for_log(proc, log_path, CRAWL_MARKER)
     terminated = []
-    for n in (2, 4, 6, 8, 10):  # outages while pages are being written
+    for n in (2, 4, 6, 8, 10, 12, 14, 16):  # outages while pages are being written
         wait_for_pages(proc, log_path, n)
         terminated.append(terminate_backends(postgres_url))
     out, _ = proc.communicate(timeout=120)
@@ -88,6 +90,10 @@ def test_postgres_connections_terminated_mid_crawl(
     # middle of a batch is a database error, rolled back and retried, and noted on the run
     if "database error" in log:
         assert any("database errors" in note for s in summaries for note in s["notes"])
+    # every page is stored or reported, and the runs' counters are what they stored
+    check_counters_are_stored_rows(postgres_url, summaries)
+    reported = check_missing_pages_reported(postgres_url, log)
+    print(f"pages reported left for the next run: {len(reported)}")
 
     final = crawl_to_end(postgres_url, seeds)
     check_stored_once(postgres_url, local_web.truth, final)
@@ -277,3 +283,66 @@ def test_persistent_write_error_stops_the_crawl(
     assert log.count(" ERROR ") <= 2 * 3 + 1, log[-3000:]
     lost = sum(int(m) for m in re.findall(r"(\d+) pages left for the next run", proc.stdout))
     assert lost >= 3, summaries
+
+
+def test_a_blip_replays_the_pages_of_every_source_sharing_the_writer(
+    postgres_url: str, local_web: Any
+) -> None:
+    """Two sources share one writer (as in ``crawl --all``), both with uncommitted pages, when
+    the connection is killed: the error met by one source replays the other's pages too, so
+    every page is stored once and each source's counters equal its stored rows."""
+    truth = local_web.truth
+    wire = set(truth.wire_copies)
+    by_source: dict[str, list[FetchedPage]] = {}
+    for expected in truth.articles:
+        if expected.url not in wire:
+            by_source.setdefault(expected.source, []).append(_fetch(expected.source, expected.url))
+    names = sorted(by_source)[:2]
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    for name in names:
+        repo.sync_source(name, None, ["ar"])
+    writer = repo.writer(batch_size=1000)  # nothing commits until the test says so
+    settings = AkhbarSettings()
+    dedup = Deduplicator(settings.dedup)
+    ingestors = {
+        name: Ingestor(
+            source=SourceConfig(name=name, start_urls=["http://127.0.0.1/"]),
+            writer=writer,
+            run_id=repo.start_run(name),
+            dedup=dedup,
+            cleaner=settings.cleaner,
+            commit_interval=3600,
+        )
+        for name in names
+    }
+    first, second = (ingestors[n] for n in names)
+    pages_a, pages_b = by_source[names[0]][:3], by_source[names[1]][:3]
+    try:
+        for page in pages_a:  # source A's pages wait in the open transaction
+            assert first.ingest(page).outcome is PageOutcome.ARTICLE
+        second.ingest(pages_b[0])
+        assert terminate_backends(postgres_url) >= 1  # the writer's connection is gone
+        for page in pages_b[1:]:  # source B meets the error; the batch is replayed
+            assert second.ingest(page).outcome is PageOutcome.ARTICLE
+        for page in by_source[names[0]][3:5]:
+            assert first.ingest(page).outcome is PageOutcome.ARTICLE
+        counters = {name: ingestors[name].close() for name in names}
+        assert second.db_errors >= 1 and first.pages_lost == second.pages_lost == 0
+    finally:
+        writer.close()
+    with repo.sessions() as session:
+        stored = {
+            name: session.scalar(select(func.count()).select_from(Page).where(Page.source == name))
+            for name in names
+        }
+        urls = set(session.scalars(select(Article.url)))
+    engine.dispose()
+    expected_urls = {p.url for p in [*pages_a, *pages_b, *by_source[names[0]][3:5]]}
+    assert urls == expected_urls  # source A's pages of the killed transaction included
+    assert stored == {names[0]: 5, names[1]: 3}
+    assert {n: (c.fetched, c.new) for n, c in counters.items()} == {
+        names[0]: (5, 5),
+        names[1]: (3, 3),
+    }
