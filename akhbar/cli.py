@@ -525,8 +525,11 @@ def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None
     then the most syndicated stories."""
     from akhbar.storage import Repository
     from akhbar.storage.provenance import duplicate_rates, top_syndicated
+    from akhbar.storage.runs import reap_on_read
 
     engine = _read_engine(ctx)
+    # dead runs shown as such
+    reap_on_read(Repository(engine), _settings(ctx).scheduler.stale_after)
     stories = top_syndicated(engine, top)
     if syndicated:
         if as_json:
@@ -774,9 +777,11 @@ def _print_schedule(entries: list[Any]) -> None:
 def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> None:
     """Recent crawl runs (of SOURCE, or of all) with their counters and status."""
     from akhbar.storage.repository import Repository
-    from akhbar.storage.runs import recent_runs
+    from akhbar.storage.runs import reap_on_read, recent_runs
 
     engine = _read_engine(ctx)
+    # dead runs shown as such
+    reap_on_read(Repository(engine), _settings(ctx).scheduler.stale_after)
     rows = recent_runs(Repository(engine), source, limit)
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, default=str))

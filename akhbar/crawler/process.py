@@ -12,13 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from scrapy import signals
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.spiders import Spider
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from akhbar.crawler.pool import open_pool
 from akhbar.crawler.progress import ProgressSink, SourceProgress, snapshot
-from akhbar.crawler.run import RunSummary, SourceRun
+from akhbar.crawler.run import WRITES_FAILED, RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor
@@ -28,6 +29,7 @@ from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
+from akhbar.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +101,25 @@ def spider_class_for(source: SourceConfig, extra: dict[str, Any] | None = None) 
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
 
-def _heartbeat_loop(runs: list[SourceRun], after: Callable[[], None]) -> task.LoopingCall:
+def _heartbeat_loop(
+    runs: list[SourceRun], crawlers: list[Crawler], after: Callable[[], None]
+) -> task.LoopingCall:
     """Tick every running run on a timer, pages or not: old batches are committed (they hold
     the dedup lock) and the heartbeat beats (a slow site must not look dead to the scheduler's
-    stale-heartbeat check); then ``after`` (the progress report)."""
+    stale-heartbeat check); then ``after`` (the progress report). Once the shared writer gives
+    up (database writes keep failing), every crawl is stopped: fetching pages that cannot be
+    stored only loses them."""
+    stopping: list[bool] = []
 
     def tick() -> None:
         for run in runs:
             if run.summary.status == "running":
                 run.tick()
+        if not stopping and any(run.ingestor.unit.broken for run in runs):
+            stopping.append(True)
+            for crawler in crawlers:
+                if crawler.engine is not None and crawler.engine.spider is not None:
+                    deferred_from_coro(crawler.engine.close_spider_async(reason=WRITES_FAILED))
         after()
 
     loop = task.LoopingCall(tick)
@@ -134,13 +146,14 @@ def run_crawl(
     dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
+    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
     boilerplate_store = BoilerplateStore(engine)
     process = CrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
     runs: list[SourceRun] = []
-    crawlers: dict[int, Any] = {}  # id(run) -> its crawler, for the discovered count
+    crawlers: dict[int, Crawler] = {}  # id(run) -> its crawler
 
     def report() -> None:
         if progress is None:
@@ -200,7 +213,7 @@ def run_crawl(
         process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
     try:
         if runs:
-            beat = _heartbeat_loop(runs, report)
+            beat = _heartbeat_loop(runs, list(crawlers.values()), report)
             process.start()
             if beat.running:
                 beat.stop()

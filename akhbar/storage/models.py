@@ -34,6 +34,11 @@ NAMING_CONVENTION = {
 }
 
 
+# articles.status
+ARTICLE_ACTIVE = "active"
+ARTICLE_WITHDRAWN = "withdrawn"
+
+
 class Base(DeclarativeBase):
     """Declarative base with stable constraint names across SQLite and PostgreSQL."""
 
@@ -97,9 +102,25 @@ class CrawlRun(Base):
 
 
 class Article(Base):
-    """One distinct story: the first stored copy of it."""
+    """One distinct story: the first stored copy of it.
+
+    A row is never deleted and its id never reused (``sqlite_autoincrement``; PostgreSQL's
+    sequence never goes back): readers page through ids. A story the current cleaner rejects is
+    ``withdrawn`` instead, and restored under the same id when the cleaner accepts it again.
+    """
 
     __tablename__ = "articles"
+    __table_args__ = (
+        # the exact-copy key among the stories readers see; a withdrawn row keeps its text
+        Index(
+            "uq_articles_text_hash",
+            "text_hash",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
@@ -117,10 +138,15 @@ class Article(Base):
     description: Mapped[str | None] = mapped_column(Text)
     image_url: Mapped[str | None] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
-    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    status: Mapped[str] = mapped_column(
+        String(16), default=ARTICLE_ACTIVE, server_default=ARTICLE_ACTIVE, index=True
+    )
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Page(Base):

@@ -176,7 +176,8 @@ def search(
     since: datetime | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Articles containing every word of ``query`` (in any spelling variant), best first.
+    """Active articles containing every word of ``query`` (in any spelling variant), best
+    first.
 
     Raises :class:`QueryTooLong` for a query over the caps above."""
     if len(query) > MAX_QUERY_CHARS:
@@ -194,7 +195,7 @@ def search(
         return []
     if since is not None and since.tzinfo is None:
         raise ValueError("since must be timezone-aware")
-    filters = ""
+    filters = " AND a.status = 'active'"  # withdrawn articles are not stories any more
     params: dict[str, Any] = {"n": limit}
     if sources:
         filters += " AND a.source IN :sources"

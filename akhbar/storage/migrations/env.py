@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from akhbar.settings import AkhbarSettings
 from akhbar.storage.database import make_engine
-from akhbar.storage.migrate import include_object
+from akhbar.storage.migrate import include_object, schema_change
 from akhbar.storage.models import Base
 
 config = context.config
@@ -51,9 +51,8 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url") or AkhbarSettings().database_url
     engine = make_engine(url)
-    with engine.connect() as conn:
+    with schema_change(engine) as conn:  # the schema lock, and SQLite's foreign keys checked
         _configure(conn)
-        conn.commit()
     engine.dispose()
 
 
