@@ -187,7 +187,7 @@ def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> Backfil
 
     Shared by WARC ingestion and crawled backfills so both start a run the same way.
     """
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
     ensure_schema(engine)
     repo = Repository(engine)
     repo.sync_source(source.name, source.home, source.languages)

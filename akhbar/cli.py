@@ -86,6 +86,14 @@ def _settings(ctx: click.Context) -> AkhbarSettings:
     return settings
 
 
+def _engine(ctx: click.Context) -> Any:
+    """An engine on the configured database (with its connect timeout)."""
+    from akhbar.storage import make_engine
+
+    settings = _settings(ctx)
+    return make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
+
+
 def _load_seeds(settings: AkhbarSettings) -> Any:
     """The seeds directory's sources (a SeedsLoad); a missing directory is a one-line error."""
     from akhbar.seeds import load_seeds
@@ -167,10 +175,9 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Migrate the database schema to REVISION (default: the latest)."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision, upgrade
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     upgrade(engine, revision)
     console.print(f"database at revision {current_revision(engine)}")
 
@@ -179,10 +186,9 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Show the database's schema revision and the latest one."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision, head_revision
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     current, head = current_revision(engine), head_revision()
     state = "up to date" if current == head else "needs `akhbar db upgrade`"
     console.print(f"current: {current or '(empty database)'}  head: {head}  ({state})")
@@ -386,11 +392,11 @@ def _download(url: str, settings: AkhbarSettings) -> tuple[bytes, str | None, st
 def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None:
     """Per source: pages, articles, duplicates and duplicate rate, rejected, failed, last run;
     then the most syndicated stories."""
-    from akhbar.storage import Repository, make_engine
+    from akhbar.storage import Repository
     from akhbar.storage.migrate import current_revision
     from akhbar.storage.provenance import duplicate_rates, top_syndicated
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
     stories = top_syndicated(engine, top)
@@ -561,11 +567,10 @@ def print_syndicated(stories: list[Any]) -> None:
 @click.pass_context
 def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
     """The copies of one story: source, URL, kind, similarity, containment, when found."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision
     from akhbar.storage.provenance import copies_of
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
     story = copies_of(engine, article_id)
@@ -639,12 +644,11 @@ def _print_schedule(entries: list[Any]) -> None:
 @click.pass_context
 def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> None:
     """Recent crawl runs (of SOURCE, or of all) with their counters and status."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision
     from akhbar.storage.repository import Repository
     from akhbar.storage.runs import recent_runs
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
     rows = recent_runs(Repository(engine), source, limit)
@@ -794,10 +798,9 @@ def backfill(
 
 # -- readers: export and search (issue 7) -----------------------------------------------------
 def _reader_engine(ctx: click.Context) -> Any:
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
     return engine
@@ -1048,7 +1051,9 @@ def demo(ctx: click.Context, fresh: bool) -> None:
         console.print(f"[bold]crawling into[/] {url.render_as_string(hide_password=True)}")
         run_crawl(settings.model_copy(update={"seeds_dir": Path(tmp)}), loaded.sources)
         truth = web.truth
-    rows = Repository(make_engine(settings.database_url)).stats()
+    rows = Repository(
+        make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
+    ).stats()
     print_stats(rows)
     got = {
         "articles": sum(r.articles for r in rows),

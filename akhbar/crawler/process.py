@@ -122,7 +122,7 @@ def run_crawl(
         from akhbar.crawler.distributed import DistributedCrawl
 
         shared = DistributedCrawl(settings)  # RedisUnavailable: one line, nothing started
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
     ensure_schema(engine)
     repo = Repository(engine)
     dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
