@@ -743,9 +743,14 @@ def backfill(
     if warc_path is not None:
         summary = backfill_warc(settings, config, warc_path, refetch=not resume)
     elif urls_file is not None:
-        urls = read_url_list(urls_file)
+        listed = read_url_list(urls_file)
         summary = backfill_crawl(
-            settings, config, urls=urls, refetch=not resume, progress=not as_json
+            settings,
+            config,
+            urls=listed.urls,
+            refetch=not resume,
+            progress=not as_json,
+            notes=listed.notes(),
         )
     else:
         try:
@@ -792,6 +797,8 @@ def backfill(
             ", ".join(f"{k}={v}" for k, v in summary.top_reasons()) or "-",
         )
         console.print(table)
+        for note in summary.notes:
+            console.print(f"note: {note}", markup=False, highlight=False)
     if summary.status != "ok":
         ctx.exit(1)
 

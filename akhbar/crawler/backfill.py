@@ -179,13 +179,18 @@ class BackfillSpider(NewsSpider):
         if self.known_url(url):
             self.skipped_known += 1
             return
+        try:
+            request = scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta={ARTICLE_META: True, "handle_httpstatus_all": True},
+            )
+        except ValueError as exc:  # one bad URL must not end the run (and lose the rest)
+            self._problem(f"{url!r} skipped: {exc}")
+            return
         self.scheduled.add(url)
-        yield scrapy.Request(
-            url,
-            callback=self.parse_article,
-            errback=self.article_failed,
-            meta={ARTICLE_META: True, "handle_httpstatus_all": True},
-        )
+        yield request
 
 
 class BackfillRun(SourceRun):
@@ -266,6 +271,7 @@ def run_backfill(
     urls: list[str] | None,
     refetch: bool,
     progress: bool,
+    notes: list[str] | None = None,
 ) -> BackfillSummary:
     """One backfill run of ``source`` in this process (scrapy's reactor: once per process)."""
     ctx = open_backfill_run(settings, source)
@@ -289,7 +295,7 @@ def run_backfill(
 
     def closed(spider: Spider, reason: str) -> None:
         assert isinstance(spider, BackfillSpider)
-        run.finish(reason, spider.skipped_known, 0, spider.discovery_problems)
+        run.finish(reason, spider.skipped_known, 0, [*(notes or []), *spider.discovery_problems])
 
     crawler.signals.connect(opened, signal=signals.spider_opened, weak=False)
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
