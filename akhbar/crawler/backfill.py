@@ -32,7 +32,6 @@ from rich.progress import (
 )
 from rich.text import Text
 from scrapy import signals
-from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import Spider
 from scrapy.utils.gz import gunzip
@@ -44,6 +43,7 @@ from akhbar.crawler.pool import Cleaned, open_pool
 from akhbar.crawler.process import _quiet_scrapy, scrapy_settings, spider_class_for
 from akhbar.crawler.run import SourceRun
 from akhbar.crawler.spider import ARTICLE_META, NewsSpider
+from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.pipeline import IngestResult
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
@@ -280,7 +280,7 @@ def run_backfill(
     pool = open_pool(settings.crawl.extract_workers)
     run = BackfillRun(repo, ingestor, run_id, summary=summary, pool=pool)
     unbounded = source.model_copy(update={"max_pages_per_run": UNLIMITED})
-    process = CrawlerProcess(settings=scrapy_settings(settings))
+    process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     politeness = spider_class_for(source).custom_settings
     spider_cls = type(

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapy import signals
-from scrapy.crawler import CrawlerProcess
 from scrapy.spiders import Spider
 from twisted.internet import task
 
 from akhbar.crawler.pool import open_pool
 from akhbar.crawler.run import RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
+from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor
 from akhbar.seeds import SourceConfig
@@ -54,7 +54,13 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
         "REDIRECT_MAX_TIMES": crawl.max_redirects,
         "AKHBAR_ALLOWED_NETWORKS": list(crawl.allowed_networks),
         "AKHBAR_ALLOW_OFFSITE_REDIRECTS": crawl.allow_offsite_redirects,
+        # a stop drops queued requests and cancels late downloads (akhbar/crawler/stopping.py)
+        "DOWNLOAD_HANDLERS": {
+            "http": "akhbar.crawler.stopping.StoppableHTTPDownloadHandler",
+            "https": "akhbar.crawler.stopping.StoppableHTTPDownloadHandler",
+        },
         "DOWNLOADER_MIDDLEWARES": {
+            "akhbar.crawler.stopping.StopDropMiddleware": 10,
             "akhbar.crawler.middlewares.TargetGuardMiddleware": 50,
             # scrapy 2.19's lets requests waiting for robots.txt through (akhbar/crawler/robots.py)
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -129,7 +135,7 @@ def run_crawl(
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
     boilerplate_store = BoilerplateStore(engine)
-    process = CrawlerProcess(settings=scrapy_settings(settings))
+    process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []

@@ -23,6 +23,7 @@ from scrapy.linkextractors import LinkExtractor
 from twisted.python.failure import Failure
 
 from akhbar.crawler.discovery import DiscoveryError, feed_links, parse_sitemap
+from akhbar.crawler.stopping import RequestDropped
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
 from akhbar.urls import normalize_url
@@ -164,6 +165,10 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[FetchedPage]:
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, RequestDropped):
+            # the crawl is stopping: not fetched, no page row, the next run fetches it
+            log.debug("%s dropped %s (%s)", self.source.name, request.url, failure.value)
+            return
         error = _describe(failure)[:500]
         if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             # robots.txt forbids it: not fetched, so nothing to record on a page row
@@ -185,6 +190,9 @@ class NewsSpider(scrapy.Spider):
 
     def discovery_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, RequestDropped):
+            log.debug("%s dropped %s (%s)", self.source.name, request.url, failure.value)
+            return
         self._problem(f"{request.url}: {_describe(failure)}")
 
     def failure_notes(self) -> list[str]:
