@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0008c"
 down_revision: str | None = "0007w"
 branch_labels: str | Sequence[str] | None = None
