@@ -25,6 +25,7 @@ from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
+from akhbar.storage.discovery import DiscoveryStore
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
 
@@ -119,6 +120,22 @@ def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
     return loop
 
 
+def _save_discovery(store: DiscoveryStore, spider: NewsSpider, run: SourceRun) -> None:
+    """Keep the validators of a run that read its source completely; otherwise the previous
+    ones stay, so the next run reads again what this one did not finish."""
+    complete = (
+        run.summary.status == "ok" and not run.ingestor.db_errors and spider.discovery_complete()
+    )
+    if not complete:
+        if spider.checks:
+            log.info("%s: discovery validators not saved (run incomplete)", spider.source.name)
+        return
+    try:
+        store.save(spider.source.name, spider.checks.values())
+    except Exception as exc:  # the next run then reads everything again: no loss
+        log.error("%s: discovery validators not saved (%s)", spider.source.name, exc)
+
+
 def run_crawl(
     settings: AkhbarSettings, sources: Sequence[SourceConfig], kind: str = "manual"
 ) -> list[RunSummary]:
@@ -135,6 +152,9 @@ def run_crawl(
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
     boilerplate_store = BoilerplateStore(engine)
+    # conditional GET of feeds and sitemaps; not for distributed workers, which each see only
+    # part of a round's pages and so cannot tell that a round read its sources completely
+    discovery_store = None if shared else DiscoveryStore(engine)
     process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
@@ -171,19 +191,24 @@ def run_crawl(
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
             assert isinstance(spider, NewsSpider)
-            summaries.append(
-                run.finish(
-                    reason,
-                    spider.skipped_known,
-                    spider.skipped_budget,
-                    [*spider.discovery_problems, *spider.failure_notes()],
-                )
+            summary = run.finish(
+                reason,
+                spider.skipped_known,
+                spider.skipped_budget,
+                [*spider.discovery_problems, *spider.failure_notes(), *spider.unchanged_notes()],
             )
+            summary.unchanged = spider.not_modified + spider.unchanged_children
+            summaries.append(summary)
+            if discovery_store is not None:
+                _save_discovery(discovery_store, spider, run)
 
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
         if shared is not None:  # after `closed`: a worker leaves its round once pages are stored
             shared.attach(crawler, source.name)
-        process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
+        last_checks = discovery_store.load(source.name) if discovery_store else None
+        process.crawl(
+            crawler, source=source, known_url=repo.is_known_url, run=run, discovery=last_checks
+        )
     try:
         if runs:
             beat = _heartbeat_loop(runs)

@@ -30,6 +30,7 @@ class RunSummary:
     counters: RunCounters = field(default_factory=RunCounters)
     skipped_known: int = 0
     skipped_budget: int = 0
+    unchanged: int = 0  # feeds/sitemaps/start pages not modified since the last run
     notes: list[str] = field(default_factory=list)
     seconds: StageSeconds = field(default_factory=StageSeconds)
     wall_seconds: float = 0.0
