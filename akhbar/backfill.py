@@ -115,14 +115,70 @@ class BackfillSummary:
         return self.reasons.most_common(n)
 
 
-def read_url_list(lines: Iterable[str]) -> list[str]:
-    """One URL per line; blank lines and ``#`` comments ignored; order kept, repeats dropped."""
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line of a URL list that is not an http(s) URL: skipped, and said so."""
+
+    line_no: int
+    text: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"line {self.line_no}: {self.text[:200]!r} {self.reason}"
+
+
+@dataclass(slots=True)
+class UrlList:
+    """The URLs of a ``--urls`` file, and the lines that were not URLs."""
+
+    urls: list[str] = field(default_factory=list)
+    bad: list[BadLine] = field(default_factory=list)
+
+    def notes(self, limit: int = 20) -> list[str]:
+        """One run note naming the skipped lines (the first ``limit`` of them)."""
+        if not self.bad:
+            return []
+        shown = "; ".join(b.describe() for b in self.bad[:limit])
+        more = f"; and {len(self.bad) - limit} more" if len(self.bad) > limit else ""
+        return [f"{len(self.bad)} lines of the URL list skipped ({shown}{more})"]
+
+
+def _url_problem(text: str) -> str | None:
+    """Why ``text`` cannot be fetched, or ``None`` when it is an absolute http(s) URL."""
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "is not an http(s) URL"
+    if not host:
+        return "has no host"
+    if any(ch.isspace() for ch in text):
+        return "contains whitespace"
+    return None
+
+
+def read_url_list(lines: Iterable[str]) -> UrlList:
+    """One URL per line; blank lines and ``#`` comments ignored; order kept, repeats dropped.
+
+    A line that is not an absolute http(s) URL is reported with its line number and skipped,
+    so one typo does not cost the URLs after it.
+    """
     seen: dict[str, None] = {}
-    for line in lines:
+    bad: list[BadLine] = []
+    for line_no, line in enumerate(lines, start=1):
         text = line.strip()
-        if text and not text.startswith("#"):
-            seen.setdefault(text, None)
-    return list(seen)
+        if not text or text.startswith("#"):
+            continue
+        problem = _url_problem(text)
+        if problem is not None:
+            log.warning("URL list line %d skipped: %r %s", line_no, text[:200], problem)
+            bad.append(BadLine(line_no, text, problem))
+            continue
+        seen.setdefault(text, None)
+    return UrlList(list(seen), bad)
 
 
 # -- WARC: no network ------------------------------------------------------------------------
@@ -187,7 +243,7 @@ def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> Backfil
 
     Shared by WARC ingestion and crawled backfills so both start a run the same way.
     """
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
     ensure_schema(engine)
     repo = Repository(engine)
     repo.sync_source(source.name, source.home, source.languages)
@@ -252,10 +308,18 @@ def backfill_crawl(
     urls: list[str] | None = None,
     refetch: bool = False,
     progress: bool = False,
+    notes: list[str] | None = None,
 ) -> BackfillSummary:
-    """Discover (window) or take (urls) article URLs and fetch them with the crawler."""
+    """Discover (window) or take (urls) article URLs and fetch them with the crawler;
+    ``notes`` (e.g. skipped lines of a URL list) go into the run record."""
     from akhbar.crawler.backfill import run_backfill
 
     return run_backfill(
-        settings, source, window=window, urls=urls, refetch=refetch, progress=progress
+        settings,
+        source,
+        window=window,
+        urls=urls,
+        refetch=refetch,
+        progress=progress,
+        notes=notes or [],
     )

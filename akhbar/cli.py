@@ -116,15 +116,22 @@ def _require_database(settings: AkhbarSettings) -> None:
 
 def _read_engine(ctx: click.Context) -> Any:
     """The engine of a command that only reads: the database must exist and have the schema."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision
 
     settings = _settings(ctx)
     _require_database(settings)
-    engine = make_engine(settings.database_url)
+    engine = _engine(ctx)
     if current_revision(engine) is None:
         fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
     return engine
+
+
+def _engine(ctx: click.Context) -> Any:
+    """An engine on the configured database (with its connect timeout)."""
+    from akhbar.storage import make_engine
+
+    settings = _settings(ctx)
+    return make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
 
 
 def _load_seeds(settings: AkhbarSettings) -> Any:
@@ -214,10 +221,9 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Migrate the database schema to REVISION (default: the latest)."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision, upgrade
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     upgrade(engine, revision)
     console.print(f"database at revision {current_revision(engine)}")
 
@@ -226,10 +232,9 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Show the database's schema revision and the latest one."""
-    from akhbar.storage import make_engine
     from akhbar.storage.migrate import current_revision, head_revision
 
-    engine = make_engine(_settings(ctx).database_url)
+    engine = _engine(ctx)
     current, head = current_revision(engine), head_revision()
     state = "up to date" if current == head else "needs `akhbar db upgrade`"
     console.print(f"current: {current or '(empty database)'}  head: {head}  ({state})")
@@ -874,9 +879,14 @@ def backfill(
     if warc_path is not None:
         summary = backfill_warc(settings, config, warc_path, refetch=not resume)
     elif urls_file is not None:
-        urls = read_url_list(urls_file)
+        listed = read_url_list(urls_file)
         summary = backfill_crawl(
-            settings, config, urls=urls, refetch=not resume, progress=not as_json
+            settings,
+            config,
+            urls=listed.urls,
+            refetch=not resume,
+            progress=not as_json,
+            notes=listed.notes(),
         )
     else:
         try:
@@ -923,6 +933,8 @@ def backfill(
             ", ".join(f"{k}={v}" for k, v in summary.top_reasons()) or "-",
         )
         console.print(table)
+        for note in summary.notes:
+            console.print(f"note: {note}", markup=False, highlight=False)
     if summary.status != "ok":
         ctx.exit(1)
 
@@ -1175,7 +1187,9 @@ def demo(ctx: click.Context, fresh: bool) -> None:
         demo_settings = settings.model_copy(update={"seeds_dir": Path(tmp)})
         _crawl_showing_progress(demo_settings, loaded.sources, "manual")
         truth = web.truth
-    rows = Repository(make_engine(settings.database_url)).stats()
+    rows = Repository(
+        make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
+    ).stats()
     print_stats(rows)
     got = {
         "articles": sum(r.articles for r in rows),

@@ -26,6 +26,23 @@ class FetchedPage:
     error: str | None = None  # why no usable response was received, when status == 0
 
 
+@dataclass(frozen=True, slots=True)
+class DiscoveryCheck:
+    """What a crawl learned about one feed, sitemap or start page (a discovery URL).
+
+    ``etag``/``last_modified`` are the validators sent back on the next run (a ``304 Not
+    Modified`` answer means nothing to parse); ``read_at`` is when its content was last read
+    in full, the reference a sitemap index's ``lastmod`` is compared with.
+    """
+
+    url: str
+    http_status: int  # 200 when read, 304 when the server said it had not changed
+    checked_at: datetime  # timezone-aware UTC
+    etag: str | None = None
+    last_modified: str | None = None
+    read_at: datetime | None = None
+
+
 class RejectReason(StrEnum):
     """Why a fetched page did not become an article (stored on the page row)."""
 

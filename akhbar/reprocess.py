@@ -273,7 +273,7 @@ def reprocess(
     progress: Progress | None = None,
 ) -> list[ReprocessSummary]:
     """Re-extract the stored pages of ``sources`` (fetched at or after ``since``)."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
     ensure_schema(engine)
     repo = Repository(engine)
     dedup, _ = open_deduplicator(settings, repo.iter_signatures)

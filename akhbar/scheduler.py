@@ -184,7 +184,12 @@ def sync_jobs(scheduler: BaseScheduler, settings: AkhbarSettings) -> SyncReport:
 
 
 def _job_store(settings: AkhbarSettings) -> SQLAlchemyJobStore:
-    return SQLAlchemyJobStore(engine=make_engine(settings.database_url), tablename=JOBS_TABLE)
+    return SQLAlchemyJobStore(
+        engine=make_engine(
+            settings.database_url, connect_timeout=settings.database_connect_timeout
+        ),
+        tablename=JOBS_TABLE,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +206,7 @@ class ScheduleEntry:
 
 def schedule_listing(settings: AkhbarSettings) -> list[ScheduleEntry]:
     """Each source's schedule and persisted next run time, without running anything."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
     ensure_schema(engine)
     repo = Repository(engine)
     loaded = load_seeds(settings.seeds_dir)
@@ -249,7 +254,9 @@ class CrawlScheduler:
     def __init__(self, settings: AkhbarSettings) -> None:
         self.settings = settings
         self.config = settings.scheduler
-        self.engine = make_engine(settings.database_url)
+        self.engine = make_engine(
+            settings.database_url, connect_timeout=settings.database_connect_timeout
+        )
         self.repo = Repository(self.engine)
         self.stopping = threading.Event()
         self._grace_deadline: float | None = None

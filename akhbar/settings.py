@@ -160,6 +160,13 @@ class AkhbarSettings(BaseSettings):
     )
 
     database_url: str = "sqlite:///akhbar.db"
+    database_connect_timeout: int = Field(
+        default=10,
+        ge=2,
+        le=3600,
+        description="seconds to wait for a PostgreSQL server to accept and answer a new "
+        "connection before giving up with an error",
+    )
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0",
         description="Redis of distributed crawls (`akhbar crawl --distributed`) and of the "

@@ -32,7 +32,6 @@ from rich.progress import (
 )
 from rich.text import Text
 from scrapy import signals
-from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import Spider
 from scrapy.utils.gz import gunzip
@@ -44,6 +43,7 @@ from akhbar.crawler.pool import Cleaned, open_pool
 from akhbar.crawler.process import _quiet_scrapy, scrapy_settings, spider_class_for
 from akhbar.crawler.run import SourceRun
 from akhbar.crawler.spider import ARTICLE_META, NewsSpider
+from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.pipeline import IngestResult
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
@@ -179,13 +179,18 @@ class BackfillSpider(NewsSpider):
         if self.known_url(url):
             self.skipped_known += 1
             return
+        try:
+            request = scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                meta={ARTICLE_META: True, "handle_httpstatus_all": True},
+            )
+        except ValueError as exc:  # one bad URL must not end the run (and lose the rest)
+            self._problem(f"{url!r} skipped: {exc}")
+            return
         self.scheduled.add(url)
-        yield scrapy.Request(
-            url,
-            callback=self.parse_article,
-            errback=self.article_failed,
-            meta={ARTICLE_META: True, "handle_httpstatus_all": True},
-        )
+        yield request
 
 
 class BackfillRun(SourceRun):
@@ -266,6 +271,7 @@ def run_backfill(
     urls: list[str] | None,
     refetch: bool,
     progress: bool,
+    notes: list[str] | None = None,
 ) -> BackfillSummary:
     """One backfill run of ``source`` in this process (scrapy's reactor: once per process)."""
     ctx = open_backfill_run(settings, source)
@@ -274,7 +280,7 @@ def run_backfill(
     pool = open_pool(settings.crawl.extract_workers)
     run = BackfillRun(repo, ingestor, run_id, summary=summary, pool=pool)
     unbounded = source.model_copy(update={"max_pages_per_run": UNLIMITED})
-    process = CrawlerProcess(settings=scrapy_settings(settings))
+    process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     politeness = spider_class_for(source).custom_settings
     spider_cls = type(
@@ -289,7 +295,7 @@ def run_backfill(
 
     def closed(spider: Spider, reason: str) -> None:
         assert isinstance(spider, BackfillSpider)
-        run.finish(reason, spider.skipped_known, 0, spider.discovery_problems)
+        run.finish(reason, spider.skipped_known, 0, [*(notes or []), *spider.discovery_problems])
 
     crawler.signals.connect(opened, signal=signals.spider_opened, weak=False)
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)

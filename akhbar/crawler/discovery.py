@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
 import feedparser
 from scrapy.utils.gz import gunzip
@@ -76,3 +77,19 @@ def _iter_safely(sitemap: Sitemap) -> Iterator[dict[str, str]]:
         yield from sitemap
     except Exception:  # a broken tail still leaves the entries read so far
         return
+
+
+def parse_lastmod(text: str) -> datetime | None:
+    """A sitemap ``lastmod`` (W3C datetime: ``2024-03-04``, ``2024-03-04T10:15:00+03:00``,
+    ``...Z``) as an aware UTC datetime; a bare date means the end of that day (UTC), so a
+    sitemap changed later that day is not taken for older. ``None`` when unreadable."""
+    value = text.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if len(value) <= 10:  # a date alone
+        return datetime.combine(parsed.date(), time.max, tzinfo=UTC)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -26,9 +26,11 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from akhbar.crawler.spider import ARTICLE_META
+from akhbar.crawler.stopping import is_stopping
 
 log = logging.getLogger(__name__)
 
+STOP_POLL = 0.25  # seconds between checks for a stop while waiting to retry
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -133,6 +135,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff_base = float(settings.getfloat("RETRY_BACKOFF_BASE", 0.5))
         self.backoff_max = float(settings.getfloat("RETRY_BACKOFF_MAX", 30.0))
 
+    def _stopping(self) -> bool:
+        return is_stopping(getattr(self, "crawler", None))
+
+    async def _wait(self, delay: float) -> bool:
+        """Sleep ``delay`` seconds in short steps; False when the crawl began stopping (a stop
+        must not wait for back-offs: the page keeps the response or error it has)."""
+        left = delay
+        while left > 0:
+            if self._stopping():
+                return False
+            step = min(left, STOP_POLL)
+            await sleep(step)
+            left -= step
+        return not self._stopping()
+
     def _delay(self, request: Request, response: Response | None) -> float | None:
         tries = int(request.meta.get("retry_times", 0)) + 1
         delay: float = min(self.backoff_base * 2.0 ** (tries - 1), self.backoff_max)
@@ -155,10 +172,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if delay is None:
             log.info("%s: Retry-After beyond %.0fs, not retried", request.url, self.backoff_max)
             return response
+        if self._stopping():
+            return response
         retry = self._retry(request, f"HTTP {response.status}")
         if retry is None:
             return response
-        await sleep(delay)
+        if not await self._wait(delay):
+            return response
         return retry
 
     async def process_exception(  # type: ignore[override]
@@ -168,12 +188,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
             "dont_retry", False
         ):
             return None
+        if self._stopping():
+            return None
         retry = self._retry(request, exception)
         if retry is None:
             return None
         delay = self._delay(request, None)
-        if delay:
-            await sleep(delay)
+        if delay and not await self._wait(delay):
+            return None
         return retry
 
 

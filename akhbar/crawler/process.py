@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from scrapy import signals
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
@@ -21,12 +21,14 @@ from akhbar.crawler.pool import open_pool
 from akhbar.crawler.progress import ProgressSink, SourceProgress, snapshot
 from akhbar.crawler.run import WRITES_FAILED, RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
+from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.dedup import open_deduplicator
 from akhbar.pipeline import Ingestor
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
+from akhbar.storage.discovery import DiscoveryStore
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
 from akhbar.unit_of_work import UnitOfWork
@@ -57,7 +59,13 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
         "REDIRECT_MAX_TIMES": crawl.max_redirects,
         "AKHBAR_ALLOWED_NETWORKS": list(crawl.allowed_networks),
         "AKHBAR_ALLOW_OFFSITE_REDIRECTS": crawl.allow_offsite_redirects,
+        # a stop drops queued requests and cancels late downloads (akhbar/crawler/stopping.py)
+        "DOWNLOAD_HANDLERS": {
+            "http": "akhbar.crawler.stopping.StoppableHTTPDownloadHandler",
+            "https": "akhbar.crawler.stopping.StoppableHTTPDownloadHandler",
+        },
         "DOWNLOADER_MIDDLEWARES": {
+            "akhbar.crawler.stopping.StopDropMiddleware": 10,
             "akhbar.crawler.middlewares.TargetGuardMiddleware": 50,
             # scrapy 2.19's lets requests waiting for robots.txt through (akhbar/crawler/robots.py)
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -127,6 +135,22 @@ def _heartbeat_loop(
     return loop
 
 
+def _save_discovery(store: DiscoveryStore, spider: NewsSpider, run: SourceRun) -> None:
+    """Keep the validators of a run that read its source completely; otherwise the previous
+    ones stay, so the next run reads again what this one did not finish."""
+    complete = (
+        run.summary.status == "ok" and not run.ingestor.db_errors and spider.discovery_complete()
+    )
+    if not complete:
+        if spider.checks:
+            log.info("%s: discovery validators not saved (run incomplete)", spider.source.name)
+        return
+    try:
+        store.save(spider.source.name, spider.checks.values())
+    except Exception as exc:  # the next run then reads everything again: no loss
+        log.error("%s: discovery validators not saved (%s)", spider.source.name, exc)
+
+
 def run_crawl(
     settings: AkhbarSettings,
     sources: Sequence[SourceConfig],
@@ -140,7 +164,7 @@ def run_crawl(
         from akhbar.crawler.distributed import DistributedCrawl
 
         shared = DistributedCrawl(settings)  # RedisUnavailable: one line, nothing started
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
     ensure_schema(engine)
     repo = Repository(engine)
     dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
@@ -148,7 +172,10 @@ def run_crawl(
     writer = repo.writer(settings.crawl.batch_size)
     UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
     boilerplate_store = BoilerplateStore(engine)
-    process = CrawlerProcess(settings=scrapy_settings(settings))
+    # conditional GET of feeds and sitemaps; not for distributed workers, which each see only
+    # part of a round's pages and so cannot tell that a round read its sources completely
+    discovery_store = None if shared else DiscoveryStore(engine)
+    process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
@@ -197,20 +224,25 @@ def run_crawl(
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
             assert isinstance(spider, NewsSpider)
-            summaries.append(
-                run.finish(
-                    reason,
-                    spider.skipped_known,
-                    spider.skipped_budget,
-                    [*spider.discovery_problems, *spider.failure_notes()],
-                    spider.skipped_robots,
-                )
+            summary = run.finish(
+                reason,
+                spider.skipped_known,
+                spider.skipped_budget,
+                [*spider.discovery_problems, *spider.failure_notes(), *spider.unchanged_notes()],
+                spider.skipped_robots,
             )
+            summary.unchanged = spider.not_modified + spider.unchanged_children
+            summaries.append(summary)
+            if discovery_store is not None:
+                _save_discovery(discovery_store, spider, run)
 
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
         if shared is not None:  # after `closed`: a worker leaves its round once pages are stored
             shared.attach(crawler, source.name)
-        process.crawl(crawler, source=source, known_url=repo.is_known_url, run=run)
+        last_checks = discovery_store.load(source.name) if discovery_store else None
+        process.crawl(
+            crawler, source=source, known_url=repo.is_known_url, run=run, discovery=last_checks
+        )
     try:
         if runs:
             beat = _heartbeat_loop(runs, list(crawlers.values()), report)

@@ -35,6 +35,7 @@ class RunSummary:
     skipped_known: int = 0
     skipped_budget: int = 0
     skipped_robots: int = 0  # article URLs robots.txt forbids (not fetched, not failures)
+    unchanged: int = 0  # feeds/sitemaps/start pages not modified since the last run
     notes: list[str] = field(default_factory=list)
     seconds: StageSeconds = field(default_factory=StageSeconds)
     wall_seconds: float = 0.0

@@ -7,8 +7,12 @@ are logged at DEBUG only.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from datetime import UTC, datetime
+from email.message import Message
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
@@ -23,13 +27,54 @@ from akhbar.localweb.truth import KnownTruth, SiteInfo, build_truth
 log = logging.getLogger(__name__)
 
 
+def etag_of(page: Page) -> str:
+    """A strong validator of the page's body (what real servers derive from content)."""
+    return '"' + hashlib.sha256(page.body).hexdigest()[:20] + '"'
+
+
+def not_modified(headers: Message, etag: str, last_modified: datetime | None) -> bool:
+    """RFC 9110 conditional GET: ``If-None-Match`` decides when present, else
+    ``If-Modified-Since`` against the page's modification time (whole seconds)."""
+    match = headers.get("If-None-Match")
+    if match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
+        return "*" in tags or etag in tags
+    since = headers.get("If-Modified-Since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(last_modified.timestamp()) <= int(when.timestamp())
+
+
 def send_page(handler: BaseHTTPRequestHandler, page: Page, *, with_body: bool = True) -> None:
-    """Answer a request with a rendered page (both local webs serve pages this way)."""
+    """Answer a request with a rendered page (both local webs serve pages this way).
+
+    Pages answered 200 carry an ``ETag`` (and ``Last-Modified`` when the page has a date) and
+    a conditional request whose validators still match gets ``304 Not Modified``, no body.
+    """
+    etag = etag_of(page) if page.status == 200 else None
+    modified = None
+    if page.last_modified is not None:
+        modified = handler.date_time_string(page.last_modified.timestamp())
+    if etag is not None and not_modified(handler.headers, etag, page.last_modified):
+        handler.send_response(304)
+        handler.send_header("ETag", etag)
+        if modified is not None:
+            handler.send_header("Last-Modified", modified)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        return
     handler.send_response(page.status)
     handler.send_header("Content-Type", page.content_type)
     handler.send_header("Content-Length", str(len(page.body)))
-    if page.last_modified is not None:
-        modified = handler.date_time_string(page.last_modified.timestamp())
+    if etag is not None:
+        handler.send_header("ETag", etag)
+    if modified is not None:
         handler.send_header("Last-Modified", modified)
     handler.send_header("Connection", "close")
     handler.end_headers()

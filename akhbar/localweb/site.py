@@ -6,7 +6,7 @@ All pages are rendered once when the site's port is known (absolute URLs in feed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from akhbar.localweb import agency, feeds
 from akhbar.localweb.agency import AgencySite
@@ -146,6 +146,12 @@ def _discovery(site: SiteContent, base: str) -> dict[str, Page]:
         )
         routes["/sitemap.xml"] = feeds.urlset(entries, date_only=True)
         routes.update(_day_archives(site, base, entries))
+    # feeds and sitemaps say when they last changed (the newest entry), as real sites do
+    newest = max(e.modified for e in entries)
+    children = ("/sitemaps/news.xml", "/sitemaps/posts-1.xml")
+    for path in (*rules.feeds, *rules.sitemaps, rules.robots_sitemap, *children):
+        if path in routes:
+            routes[path] = replace(routes[path], last_modified=newest)
     return routes
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from akhbar.errors import AkhbarError
 
 WRITE_OPTION = "akhbar_write"  # execution option: this transaction will write (SQLite: IMMEDIATE)
+DEFAULT_CONNECT_TIMEOUT = 10  # seconds (settings: database_connect_timeout)
 
 
 class DatabaseURLError(AkhbarError, ValueError):
@@ -70,8 +71,16 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL mode, foreign keys and a busy timeout."""
+def make_engine(
+    url: str, *, connect_timeout: int = DEFAULT_CONNECT_TIMEOUT, **kwargs: Any
+) -> Engine:
+    """Create an engine; SQLite gets WAL mode, foreign keys and a busy timeout.
+
+    PostgreSQL connections give up after ``connect_timeout`` seconds (psycopg's minimum is 2):
+    a server that accepts the TCP connection but never answers would otherwise hang a command
+    for minutes, until the operating system drops the socket. SQLite opens a local file, so
+    only its busy timeout (waiting for another writer) applies there.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -81,7 +90,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("connect_timeout", max(int(connect_timeout), 2))
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

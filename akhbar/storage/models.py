@@ -219,3 +219,20 @@ class BoilerplateSource(Base):
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), primary_key=True)
     pages_seen: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DiscoveryUrl(Base):
+    """A feed, sitemap or start page of a source, with the validators of its last reading:
+    the next crawl asks for it conditionally (``If-None-Match``/``If-Modified-Since``)."""
+
+    __tablename__ = "discovery_urls"
+    __table_args__ = (UniqueConstraint("source", "url", name="uq_discovery_urls_source_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    http_status: Mapped[int | None] = mapped_column(Integer)

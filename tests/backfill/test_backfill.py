@@ -240,3 +240,36 @@ def test_warc_ingest_matches_a_live_crawl(
     # resumable too: a second pass stores nothing
     again = akhbar(db_url, local_seeds, "backfill", "--warc", str(warc), "--source", "sahilgate")
     assert again["counters"]["fetched"] == 0 and again["skipped_known"] == 6
+
+
+def test_url_list_with_bad_lines_skips_them_and_fetches_the_rest(
+    db_url: str, local_web: Any, local_seeds: Path
+) -> None:
+    since, until = date(2024, 3, 2), date(2024, 3, 8)
+    good = sorted(dated_urls(local_web, "najmagency", since, until))
+    assert len(good) == 3
+    listed = "\n".join(
+        ["# picked by hand", good[0], "not-a-url", good[1], "ftp://example.org/x", "", good[2]]
+    )
+    command = ["backfill", "--urls", "-", "--source", "najmagency"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "akhbar", "--db", db_url, "--seeds", str(local_seeds), *command],
+        input=listed,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # each bad line is logged with its number, and every good URL after it was fetched
+    assert "line 3 skipped: 'not-a-url'" in proc.stderr
+    assert "line 5 skipped: 'ftp://example.org/x' is not an http(s) URL" in proc.stderr
+    assert set(page_urls(db_url, "najmagency")) == set(good)
+    assert "note: 2 lines of the URL list skipped" in proc.stdout
+    engine = make_engine(db_url)
+    with Repository(engine).sessions() as session:
+        run = session.scalars(select(CrawlRun)).one()
+    engine.dispose()
+    assert (run.kind, run.status, run.fetched, run.new) == ("backfill", "ok", 3, 3)
+    assert run.error is not None
+    assert "2 lines of the URL list skipped" in run.error
+    assert "line 3: 'not-a-url'" in run.error and "line 5: 'ftp://example.org/x'" in run.error

@@ -255,3 +255,48 @@ def test_time_limit_stops_a_run_and_says_so(
     assert (run.error or "").startswith("stopped by the scheduler: time limit of 5 s reached")
     assert "sahilgate: stopping crawl pid" in output
     engine.dispose()
+
+
+def test_shutdown_stops_a_delayed_crawl_before_the_kill(
+    db_url: str, local_web: Any, tmp_path: Path
+) -> None:
+    # download_delay 4: stopping by waiting for the queued requests would take > 30 s, far
+    # beyond kill_after; the crawl must close its run itself, not be SIGKILLed
+    seeds = write_seeds(local_web, tmp_path / "seeds", sahilgate=("every 1h", 4.0))
+    engine = make_engine(db_url)
+    log = tmp_path / "schedule.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            akhbar(db_url, seeds, "schedule"),
+            env=env(shutdown_grace=0, kill_after=15),
+            stderr=out,
+            text=True,
+        )
+    try:
+
+        def some_pages() -> bool:
+            try:
+                with Repository(engine).sessions() as session:
+                    return len(session.scalars(select(Page.id)).all()) >= 2
+            except Exception:
+                return False
+
+        wait_for(some_pages, 90, "pages of the delayed crawl")
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=25)  # grace 0 + the crawl's own quick stop, well under 15 s
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = log.read_text()
+    assert code == 0, output[-3000:]
+    assert "did not stop; killing it" not in output, output[-3000:]
+    (run,) = runs(engine)
+    assert run.status == "interrupted", run.error
+    assert "killed by signal" not in (run.error or ""), run.error
+    with Repository(engine).sessions() as session:
+        pages = session.scalars(select(Page.id).where(Page.crawl_run_id == run.id)).all()
+        articles = session.scalars(select(Article.id).where(Article.crawl_run_id == run.id)).all()
+    assert (run.fetched, run.new) == (len(pages), len(articles))
+    assert run.fetched >= 2
+    engine.dispose()
