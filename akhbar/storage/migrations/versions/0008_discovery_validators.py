@@ -6,7 +6,7 @@ read (a sitemap index's child whose ``lastmod`` is older is not fetched again) a
 last checked.
 
 Revision ID: 0008c
-Revises: 0007w
+Revises: 0008
 """
 
 from collections.abc import Sequence
