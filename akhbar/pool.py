@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 
 from akhbar.cleaner import extract
 from akhbar.dedup import Deduplicator
@@ -74,10 +75,25 @@ def clean_page(
     return Cleaned(result, time.process_time() - start, prepared)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped) is dead too
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _watch_parent(parent: int) -> None:
+    # the crawl process itself, not our parent: forked workers are the forkserver's children,
+    # and the forkserver only exits once every worker has
     while True:
         time.sleep(1.0)
-        if os.getppid() != parent:  # the crawl process is gone: nobody will read our results
+        if not _alive(parent):  # the crawl process is gone: nobody will read our results
             os._exit(0)
 
 
@@ -95,12 +111,24 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a forkserver that imported the cleaner once: never forked from the
+    crawl process itself (it has threads: Twisted's pool, database drivers), and not spawned
+    either, which made every worker, and every replacement, import the cleaner, trafilatura
+    and numpy again before its first page."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # not on Linux
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
 def start_executor(workers: int) -> ProcessPoolExecutor:
-    """The worker processes: spawned, not forked (the crawl process has threads: Twisted's pool,
-    database drivers), replaced after ``PAGES_PER_WORKER`` pages, gone when the parent dies."""
+    """The worker processes, replaced after ``PAGES_PER_WORKER`` pages, gone when the parent
+    dies."""
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=_context(),
         initializer=_init_worker,
         initargs=(os.getpid(),),
         max_tasks_per_child=PAGES_PER_WORKER,
