@@ -266,10 +266,13 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
-def tree_rss_kib(root: int) -> tuple[int, int, int]:
-    """(summed RSS, summed PSS in KiB, process count) of ``root`` and all its descendants."""
+def tree_rss_kib(root: int, cpu: dict[int, float] | None = None) -> tuple[int, int, int]:
+    """(summed RSS, summed PSS in KiB, process count) of ``root`` and all its descendants;
+    ``cpu`` gets each one's CPU seconds so far (a forkserver's workers are not the command's
+    children, so ``RUSAGE_CHILDREN`` misses them)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -281,6 +284,7 @@ def tree_rss_kib(root: int) -> tuple[int, int, int]:
         pid = int(entry)
         children.setdefault(int(stat[1]), []).append(pid)
         rss[pid] = int(statm[1]) * PAGE_SIZE // 1024
+        ticks[pid] = int(stat[11]) + int(stat[12])
     total, pss, count, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
@@ -288,6 +292,8 @@ def tree_rss_kib(root: int) -> tuple[int, int, int]:
             total += rss[pid]
             pss += pss_kib(pid)
             count += 1
+            if cpu is not None:
+                cpu[pid] = max(cpu.get(pid, 0.0), ticks[pid] / CLOCK_TICKS)
         todo.extend(children.get(pid, ()))
     return total, pss, count
 
@@ -352,12 +358,13 @@ def crawl(
         proc = subprocess.Popen([*cmd, *args], stdout=out, stderr=err, env=env)
         done = threading.Event()
         first_row: list[float] = []
+        tree_cpu: dict[int, float] = {}
 
         def sampler() -> None:
             tick = 0
             pages = 0
             while not done.is_set():
-                rss, pss, count = tree_rss_kib(proc.pid)
+                rss, pss, count = tree_rss_kib(proc.pid, tree_cpu)
                 if tick % 2 == 0 or not first_row:
                     pages = max(pages, counter())
                     if pages > 0 and not first_row:
@@ -376,7 +383,9 @@ def crawl(
         thread.join()
     server_cpu = cpu_seconds(served.proc.pid) - server_before if served.proc else 0.0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    crawl_cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    children_cpu = usage.ru_utime - usage_before.ru_utime + usage.ru_stime - usage_before.ru_stime
+    # reaped descendants are in the rusage; a forkserver's workers only in the samples
+    crawl_cpu = max(children_cpu, sum(tree_cpu.values()))
     stderr = err_path.read_text(errors="replace")
     stage_lines = [line for line in stderr.splitlines() if "stage seconds:" in line]
     try:
