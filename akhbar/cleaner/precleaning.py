@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 
 from akhbar.cleaner.arabic_dates import normalize_arabic
 
-__all__ = ["TEASER_HEADINGS", "is_teaser_heading", "preclean"]
+__all__ = ["TEASER_HEADINGS", "is_teaser_heading", "paragraph_chars", "preclean"]
 
 TEASER_HEADINGS: tuple[str, ...] = (
     "قد يهمك أيضا",
@@ -87,7 +87,7 @@ _HINT = re.compile(
     r"about-?author|tags|tag-?list|tagcloud|post-?tags|news-?tags|article-?tags|keywords|"
     r"related|related-?(?:posts|news|articles)|also-?read|read-?also|read-?more|more-?news|"
     r"most-?read|mostread|most-?viewed|most-?popular|popular|trending|latest|latest-?news|"
-    r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|widget|ad|ads|adv|advert|advertisement|"
+    r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|ad|ads|adv|advert|advertisement|"
     r"promo|sponsored|pagination|pager|follow-?us|pull-?quote"
     r")(?:$|[-_\s])",
     re.I,
@@ -324,6 +324,17 @@ def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> 
             common.pop(0)
     if common and common[0].tag in ("div", "section"):
         common[0].tag = "article"
+
+
+def paragraph_chars(root: HtmlElement) -> int:
+    """Characters in the page's text paragraphs (``<p>`` of 40 characters or more), chrome
+    included: what a plausible extraction of an article page is measured against."""
+    total = 0
+    for p in root.iter("p"):
+        n = len(_text(p))
+        if n >= _TEXT_PARAGRAPH:
+            total += n
+    return total
 
 
 def preclean(root: HtmlElement) -> HtmlElement:
