@@ -32,6 +32,9 @@ from akhbar.storage.repository import compress_html
 from akhbar.storage.search import search_documents
 
 log = logging.getLogger(__name__)
+# One DEBUG line per page, on a logger of their own: `akhbar --verbose` shows them without
+# turning on the tracebacks akhbar's loggers add at DEBUG
+page_log = logging.getLogger("akhbar.pages")
 
 
 class BoilerplateSink(Protocol):
@@ -240,7 +243,7 @@ class Ingestor:
         finally:
             self._prepared = None
         self.counters.count(result.outcome)
-        log.debug(  # one line per page: `akhbar --verbose` (progress and totals otherwise)
+        page_log.debug(
             "%s %s %s%s",
             self.source.name,
             result.outcome.value,
