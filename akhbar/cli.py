@@ -254,11 +254,12 @@ def db_check(ctx: click.Context) -> None:
         click.echo(f"revision: database at {current}, this akhbar's migrations end at {head}")
         problems += 1
     if problems:
-        click.echo(
-            f"{problems} difference(s) between the database and the models "
-            "(an outdated revision: run `akhbar db upgrade`; otherwise a migration is missing "
-            "or the database was changed by hand)"
+        why = (
+            "the database is behind: run `akhbar db upgrade`"
+            if current != head
+            else "a migration is missing, or the database was changed by hand"
         )
+        click.echo(f"{problems} difference(s) between the database and the models ({why})")
         ctx.exit(1)
     click.echo(f"database at {current} matches the models")
 
