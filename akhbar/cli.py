@@ -153,9 +153,7 @@ def _load_seeds(settings: AkhbarSettings) -> Any:
     help="Seeds directory [env AKHBAR_SEEDS_DIR].",
 )
 @click.option("--log-level", metavar="LEVEL", help="DEBUG, INFO, WARNING [env AKHBAR_LOG_LEVEL].")
-@click.option(
-    "--verbose", "-v", is_flag=True, help="akhbar's detailed lines too (one per crawled page)."
-)
+@click.option("--verbose", "-v", is_flag=True, help="Log one line per crawled page too.")
 @click.option("--debug", is_flag=True, help="Everything --verbose shows, library logs, tracebacks.")
 @click.version_option(package_name="akhbar")
 @click.pass_context
@@ -181,8 +179,8 @@ def cli(
     settings = load_settings(**overrides)  # InvalidSettings: one line naming the variable
     ctx.obj = settings
     _configure_logging(settings.log_level)
-    # --verbose: akhbar's DEBUG lines, without the libraries' (those need --debug)
-    logging.getLogger("akhbar").setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    # --verbose: the line per page, without the libraries' logs and tracebacks (--debug)
+    logging.getLogger("akhbar.pages").setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 class _LibraryNoiseFilter(logging.Filter):
@@ -261,11 +259,12 @@ def db_check(ctx: click.Context) -> None:
         click.echo(f"revision: database at {current}, this akhbar's migrations end at {head}")
         problems += 1
     if problems:
-        click.echo(
-            f"{problems} difference(s) between the database and the models "
-            "(an outdated revision: run `akhbar db upgrade`; otherwise a migration is missing "
-            "or the database was changed by hand)"
+        why = (
+            "the database is behind: run `akhbar db upgrade`"
+            if current != head
+            else "a migration is missing, or the database was changed by hand"
         )
+        click.echo(f"{problems} difference(s) between the database and the models ({why})")
         ctx.exit(1)
     click.echo(f"database at {current} matches the models")
 
