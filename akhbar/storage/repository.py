@@ -274,6 +274,28 @@ def _counter_values(counters: RunCounters) -> dict[str, int]:
     }
 
 
+def article_columns(record: ArticleRecord, text_hash: str, minhash: bytes) -> dict[str, Any]:
+    """The ``articles`` columns made from a cleaned record: one mapping for the insert of a
+    new article and the rewrite of a re-extracted one (``akhbar reprocess``)."""
+    return {
+        "canonical_url": record.canonical_url,
+        "title": record.title,
+        "text": record.text,
+        "authors": list(record.authors),
+        "published_at": record.published_at,
+        "modified_at": record.modified_at,
+        "language": record.language,
+        "sitename": record.sitename,
+        "categories": list(record.categories),
+        "tags": list(record.tags),
+        "description": record.description,
+        "image_url": record.image_url,
+        "word_count": record.word_count,
+        "text_hash": text_hash,
+        "minhash": minhash,
+    }
+
+
 # the columns a refetch of a URL overwrites on its pages row
 _PAGE_REFRESHED = (
     "final_url",
@@ -368,21 +390,7 @@ class IngestWriter:
         values = dict(
             source=source,
             url=record.url,
-            canonical_url=record.canonical_url,
-            title=record.title,
-            text=record.text,
-            authors=list(record.authors),
-            published_at=record.published_at,
-            modified_at=record.modified_at,
-            language=record.language,
-            sitename=record.sitename,
-            categories=list(record.categories),
-            tags=list(record.tags),
-            description=record.description,
-            image_url=record.image_url,
-            word_count=record.word_count,
-            text_hash=text_hash,
-            minhash=minhash,
+            **article_columns(record, text_hash, minhash),
             crawl_run_id=run_id,
             created_at=utcnow(),
         )
