@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from akhbar.records import Article as ArticleRecord
@@ -166,11 +167,24 @@ class Repository:
 
     # -- the crawler's memory -----------------------------------------------------------------
     def is_known_url(self, url: str) -> bool:
-        """True when ``url`` was fetched before with a final outcome (do not fetch again)."""
-        with self.sessions() as session:
-            row = session.execute(
-                select(Page.outcome, Page.http_status).where(Page.url == url)
-            ).first()
+        """True when ``url`` was fetched before with a final outcome (do not fetch again).
+
+        Asked for every discovered URL, in the middle of a sitemap's or feed's entries: a
+        connection dropped under it (a database restart) is retried once on a fresh one, and
+        a second failure answers False (the page is fetched again, and its rows upserted)
+        rather than abandon the rest of the sitemap."""
+        row = None
+        for attempt in (1, 2):
+            try:
+                with self.sessions() as session:
+                    row = session.execute(
+                        select(Page.outcome, Page.http_status).where(Page.url == url)
+                    ).first()
+                break
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    log.warning("could not look up %s (%s); fetching it", url, type(exc).__name__)
+                    return False
         if row is None:
             return False
         outcome, status = row
