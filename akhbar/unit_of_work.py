@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
@@ -52,13 +51,6 @@ class PendingPage:
     result: IngestResult | None = None
 
 
-class WriterBroken(Exception):
-    """Raised inside the replay when the writer has given up (never leaves this module)."""
-
-
-_UNITS: weakref.WeakKeyDictionary[IngestWriter, UnitOfWork] = weakref.WeakKeyDictionary()
-
-
 class UnitOfWork:
     """The open batch of one :class:`IngestWriter` and the ingestors writing into it."""
 
@@ -76,9 +68,9 @@ class UnitOfWork:
     @classmethod
     def of(cls, writer: IngestWriter) -> UnitOfWork:
         """The unit of work of ``writer`` (one per writer, made on first use)."""
-        unit = _UNITS.get(writer)
-        if unit is None:
-            unit = _UNITS[writer] = cls(writer)
+        unit = writer.unit_of_work
+        if not isinstance(unit, UnitOfWork):
+            unit = writer.unit_of_work = cls(writer)
         return unit
 
     def join(self, ingestor: Ingestor) -> None:
@@ -162,8 +154,6 @@ class UnitOfWork:
         )
         try:
             for entry in entries:
-                if self.broken is not None:
-                    raise WriterBroken(self.broken)
                 self.remember(entry)
                 entry.result = entry.ingestor.replay(entry.page, entry.extracted, entry.prepared)
             self.commit()

@@ -369,6 +369,9 @@ class IngestWriter:
         # writer learn that their uncommitted pages were settled by another one (issue 8)
         self.generation = 0
         self.cursor_gate = CursorGate(self.session)
+        # the pipeline's unit of work over this writer (akhbar/unit_of_work.py), kept here so
+        # every ingestor sharing the writer finds the same one
+        self.unit_of_work: object | None = None
         self._statements = _WriteStatements.for_dialect(repo.engine.dialect.name)
 
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
