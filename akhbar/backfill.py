@@ -35,6 +35,7 @@ from akhbar.settings import AkhbarSettings
 from akhbar.storage import IngestWriter, Repository, RunCounters, make_engine
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import acquire_run, reap_dead_runs
+from akhbar.unit_of_work import UnitOfWork
 from akhbar.urls import normalize_url
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> Backfil
     run_id = acquire_run(repo, source.name, "backfill", stale_after)
     dedup, _ = open_deduplicator(settings, repo.iter_signatures)
     writer = repo.writer(settings.crawl.batch_size)
+    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
     ingestor = Ingestor(
         source=source,
         writer=writer,
@@ -228,7 +230,10 @@ def backfill_warc(
                 summary.skipped_known += 1
                 continue
             summary.tally(ingestor.ingest(page))
-        status, error = "ok", None
+            if ingestor.unit.broken is not None:  # the database refuses writes: stop here
+                break
+        broken = ingestor.unit.broken
+        status, error = ("ok", None) if broken is None else ("failed", f"database_failed: {broken}")
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user"
         raise
