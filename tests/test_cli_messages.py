@@ -191,7 +191,7 @@ def test_the_install_hint_keeps_its_brackets(sqlite_url: str, tmp_path: Path) ->
             "parquet",
             "--out",
             str(out),
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=60,
