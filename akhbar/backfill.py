@@ -270,8 +270,11 @@ def backfill_warc(
     settings: AkhbarSettings, source: SourceConfig, path: Path, *, refetch: bool = False
 ) -> BackfillSummary:
     """Ingest the archived responses of ``path`` for ``source`` (no network)."""
+    from akhbar.forkserver import warm_up
     from akhbar.pool import OrderedCleaner, default_workers
 
+    if settings.crawl.extract_workers != 0:
+        warm_up()  # the workers' forkserver imports while the run opens
     ctx = open_backfill_run(settings, source)
     engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
     writer, ingestor = ctx.writer, ctx.ingestor

@@ -424,8 +424,18 @@ def crawl(
         ctx.exit(1)
 
 
+def _warm_up_workers(settings: AkhbarSettings) -> None:
+    """Start the extraction workers' forkserver before this command's own heavy imports, so
+    that both import side by side (akhbar.forkserver)."""
+    if settings.crawl.extract_workers != 0:
+        from akhbar.forkserver import warm_up
+
+        warm_up()
+
+
 def _crawl_showing_progress(settings: AkhbarSettings, sources: Any, kind: str) -> list[Any]:
     """Run the crawl with its progress: a live display on a terminal, else a periodic line."""
+    _warm_up_workers(settings)
     from akhbar.crawler.process import run_crawl
     from akhbar.crawler.progress import LogProgress, TerminalProgress
 
@@ -862,12 +872,13 @@ def backfill(
     """
     from datetime import UTC, date, datetime
 
-    from akhbar.backfill import Window, backfill_crawl, backfill_warc, read_url_list
-
     settings = _settings(ctx)
     modes = sum(x is not None for x in (since, urls_file, warc_path))
     if modes != 1:
         fail("give exactly one of --since DATE, --urls FILE, --warc FILE")
+    _warm_up_workers(settings)
+    from akhbar.backfill import Window, backfill_crawl, backfill_warc, read_url_list
+
     name = source if since else (source_opt or source)
     if not name:
         fail("name the SOURCE (or --source NAME with --urls / --warc)")

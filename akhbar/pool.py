@@ -15,7 +15,6 @@ exit by themselves when their parent dies (``kill -9`` leaves no orphans behind)
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from akhbar.cleaner import extract
 from akhbar.dedup import Deduplicator
+from akhbar.forkserver import worker_context
 from akhbar.pipeline import Prepared, needs_cleaning, prepare
 from akhbar.records import ExtractResult, FetchedPage, Rejection, RejectReason
 from akhbar.settings import CleanerSettings, DedupSettings
@@ -111,24 +111,12 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    """Workers forked from a forkserver that imported the cleaner once: never forked from the
-    crawl process itself (it has threads: Twisted's pool, database drivers), and not spawned
-    either, which made every worker, and every replacement, import the cleaner, trafilatura
-    and numpy again before its first page."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():  # not on Linux
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
-
-
 def start_executor(workers: int) -> ProcessPoolExecutor:
     """The worker processes, replaced after ``PAGES_PER_WORKER`` pages, gone when the parent
     dies."""
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=_context(),
+        mp_context=worker_context(),
         initializer=_init_worker,
         initargs=(os.getpid(),),
         max_tasks_per_child=PAGES_PER_WORKER,

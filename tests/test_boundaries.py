@@ -14,6 +14,8 @@ FORBIDDEN = {
     "akhbar.storage": {"scrapy", "twisted"},
     "akhbar.pipeline": {"scrapy", "twisted"},
     "akhbar.pool": {"scrapy", "twisted"},
+    # started before a command's heavy imports: must stay light
+    "akhbar.forkserver": {"scrapy", "twisted", "sqlalchemy", "trafilatura", "lxml", "numpy"},
 }
 
 

@@ -23,6 +23,7 @@ from akhbar.crawler.run import WRITES_FAILED, RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.dedup import open_deduplicator
+from akhbar.forkserver import warm_up
 from akhbar.pipeline import Ingestor
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
@@ -159,6 +160,8 @@ def run_crawl(
 ) -> list[RunSummary]:
     """Crawl ``sources`` once, concurrently, and return one summary per source; ``progress``
     receives every source's :class:`SourceProgress` twice a second and once at the end."""
+    if settings.crawl.extract_workers != 0:
+        warm_up()  # the workers' forkserver imports while this process opens the database
     shared = None  # a distributed crawl: queue and seen-URL filter shared on Redis
     if settings.crawl.distributed:
         from akhbar.crawler.distributed import DistributedCrawl
