@@ -28,7 +28,7 @@ from akhbar.records import (
 from akhbar.seeds import SourceConfig
 from akhbar.settings import CleanerSettings
 from akhbar.storage import IngestWriter, RunCounters
-from akhbar.storage.repository import compress_html
+from akhbar.storage.html import compress_html
 from akhbar.storage.search import search_documents
 from akhbar.unit_of_work import PendingPage, UnitOfWork, describe
 
