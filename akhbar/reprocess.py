@@ -48,7 +48,7 @@ from akhbar.storage import Repository, RunCounters
 from akhbar.storage import reprocess_store as store
 from akhbar.storage.models import ARTICLE_WITHDRAWN
 from akhbar.storage.models import Article as ArticleRow
-from akhbar.storage.runs import SourceBusy
+from akhbar.storage.runs import SourceBusy, heartbeat
 
 __all__ = ["KEPT_PREFIX", "ReprocessSummary", "reprocess"]
 
@@ -301,7 +301,7 @@ def _one_source(
                 log.info("%s reprocess %s %s", source.name, verdict, item.page.url)
             if work.writer.due():
                 work.ingestor.flush()
-                repo.heartbeat(run_id, counters)
+                heartbeat(repo, run_id, counters)
             if progress is not None:
                 progress(source.name, done, total)
         work.ingestor.flush()

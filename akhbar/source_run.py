@@ -33,7 +33,7 @@ from akhbar.settings import AkhbarSettings
 from akhbar.storage import IngestWriter, Repository, RunCounters, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import ensure_schema
-from akhbar.storage.runs import acquire_run, close_run, reap_dead_runs
+from akhbar.storage.runs import acquire_run, close_run, finish_run, reap_dead_runs
 from akhbar.unit_of_work import UnitOfWork, describe
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class OpenRun:
             return counters or self.ingestor.counters
         self.closed = True
         stored = self.ingestor.close()
-        self.repo.finish_run(self.run_id, status, counters or stored, error)
+        finish_run(self.repo, self.run_id, status, counters or stored, error)
         return counters or stored
 
     def mark_closed(self) -> None:

@@ -7,13 +7,11 @@ repository hands out with :meth:`Repository.writer`.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -21,7 +19,7 @@ from akhbar.records import PageOutcome
 from akhbar.storage.database import make_session_factory
 from akhbar.storage.html import compress_html, decompress_html
 from akhbar.storage.models import ARTICLE_ACTIVE, Article, CrawlRun, Duplicate, Page, Source
-from akhbar.storage.types import utcnow
+from akhbar.storage.runs import RunCounters
 from akhbar.storage.writer import (
     DEDUP_LOCK,
     CanonicalMatch,
@@ -52,28 +50,6 @@ _ACTIVE = Article.status == ARTICLE_ACTIVE
 _FINAL_OUTCOMES = (PageOutcome.ARTICLE, PageOutcome.DUPLICATE, PageOutcome.REJECTED)
 # HTTP statuses that will not change on a retry: such failed pages are final too.
 _PERMANENT_STATUSES = (404, 410, 451)
-
-
-@dataclass(slots=True)
-class RunCounters:
-    """The per-run counters stored on ``crawl_runs``."""
-
-    fetched: int = 0
-    new: int = 0
-    duplicate: int = 0
-    rejected: int = 0
-    failed: int = 0
-
-    def count(self, outcome: PageOutcome) -> None:
-        self.fetched += 1
-        if outcome is PageOutcome.ARTICLE:
-            self.new += 1
-        elif outcome is PageOutcome.DUPLICATE:
-            self.duplicate += 1
-        elif outcome is PageOutcome.REJECTED:
-            self.rejected += 1
-        else:
-            self.failed += 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,51 +89,6 @@ class Repository:
                 )
             elif (row.home_url, row.language, row.languages) != (home_url, language, languages):
                 row.home_url, row.language, row.languages = home_url, language, list(languages)
-
-    # -- runs ---------------------------------------------------------------------------------
-    def start_run(self, source: str, kind: str = "manual", worker: str | None = None) -> int:
-        """Insert a running row (the lease: refused with IntegrityError when taken)."""
-        with self.sessions.begin() as session:
-            run = CrawlRun(
-                source=source,
-                kind=kind,
-                status="running",
-                heartbeat_at=utcnow(),
-                pid=os.getpid(),
-                hostname=socket.gethostname(),
-                worker=worker,
-            )
-            session.add(run)
-            session.flush()
-            return run.id
-
-    def heartbeat(self, run_id: int, counters: RunCounters) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == run_id)
-                .values(heartbeat_at=utcnow(), **_counter_values(counters))
-            )
-
-    def finish_run(
-        self, run_id: int, status: str, counters: RunCounters, error: str | None = None
-    ) -> None:
-        with self.sessions.begin() as session:
-            session.execute(
-                update(CrawlRun)
-                .where(CrawlRun.id == run_id)
-                .values(
-                    status=status,
-                    finished_at=utcnow(),
-                    heartbeat_at=utcnow(),
-                    error=error,
-                    **_counter_values(counters),
-                )
-            )
-
-    def get_run(self, run_id: int) -> CrawlRun | None:
-        with self.sessions() as session:
-            return session.get(CrawlRun, run_id)
 
     # -- the crawler's memory -----------------------------------------------------------------
     def is_known_url(self, url: str) -> bool:
@@ -270,13 +201,3 @@ class Repository:
 
 def _counts(session: Session, query: Select[str, int]) -> dict[str, int]:
     return {key: int(n) for key, n in session.execute(query)}
-
-
-def _counter_values(counters: RunCounters) -> dict[str, int]:
-    return {
-        "fetched": counters.fetched,
-        "new": counters.new,
-        "duplicate": counters.duplicate,
-        "rejected": counters.rejected,
-        "failed": counters.failed,
-    }

@@ -44,6 +44,7 @@ from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article, CrawlRun, Page
+from akhbar.storage.runs import start_run
 
 pytestmark = pytest.mark.e2e
 
@@ -183,7 +184,7 @@ def test_ingestor_survives_a_lasting_postgres_outage(
         name: Ingestor(
             source=SourceConfig(name=name, start_urls=["http://127.0.0.1/"]),
             writer=writer,
-            run_id=repo.start_run(name),
+            run_id=start_run(repo, name),
             dedup=dedup,
             cleaner=settings.cleaner,
         )
@@ -310,7 +311,7 @@ def test_a_blip_replays_the_pages_of_every_source_sharing_the_writer(
         name: Ingestor(
             source=SourceConfig(name=name, start_urls=["http://127.0.0.1/"]),
             writer=writer,
-            run_id=repo.start_run(name),
+            run_id=start_run(repo, name),
             dedup=dedup,
             cleaner=settings.cleaner,
             commit_interval=3600,
