@@ -18,102 +18,35 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine
-
-from akhbar.dedup import open_deduplicator
-from akhbar.pipeline import Ingestor, IngestResult
-from akhbar.records import FetchedPage, PageOutcome
+from akhbar.backfill_window import BackfillSummary, Window, parse_day, url_day
+from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
-from akhbar.storage import IngestWriter, Repository, RunCounters, make_engine
-from akhbar.storage.migrate import ensure_schema
-from akhbar.storage.runs import acquire_run, reap_dead_runs
-from akhbar.unit_of_work import UnitOfWork
+from akhbar.source_run import OpenRun, open_source_run
 from akhbar.urls import normalize_url
 
+# the window and the summary live below the crawler (akhbar.backfill_window); kept importable here
+__all__ = [
+    "BackfillSummary",
+    "BadLine",
+    "UrlList",
+    "Window",
+    "backfill_crawl",
+    "backfill_warc",
+    "iter_warc_pages",
+    "parse_day",
+    "read_url_list",
+    "source_hosts",
+    "url_day",
+]
+
 log = logging.getLogger(__name__)
-
-_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|$)")
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """The days a backfill covers, both ends included (UTC calendar days)."""
-
-    since: date
-    until: date
-
-    def __post_init__(self) -> None:
-        if self.until < self.since:
-            raise ValueError(f"--until {self.until} is before --since {self.since}")
-
-    def contains(self, day: date) -> bool:
-        return self.since <= day <= self.until
-
-    def days(self) -> Iterator[date]:
-        day = self.since
-        while day <= self.until:
-            yield day
-            day += timedelta(days=1)
-
-
-def parse_day(text: str | None) -> date | None:
-    """A sitemap/feed date (``2024-03-04``, ``2024-03-04T10:15:00+03:00``, ``...Z``) as a
-    UTC calendar day; ``None`` when absent or unreadable."""
-    if not text:
-        return None
-    value = text.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    if parsed.tzinfo is not None and ("T" in value or " " in value):
-        return parsed.astimezone(UTC).date()
-    return parsed.date()
-
-
-def url_day(url: str) -> date | None:
-    """The date many sites put in article paths (``/2024/03/04/slug/``)."""
-    match = _URL_DATE_RE.search(urlsplit(url).path)
-    if not match:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
-
-
-@dataclass(slots=True)
-class BackfillSummary:
-    """What a backfill did: the CLI's summary table."""
-
-    source: str
-    run_id: int
-    status: str = "running"
-    discovered: int = 0  # article URLs in the window (or listed, or archived)
-    counters: RunCounters = field(default_factory=RunCounters)
-    skipped_known: int = 0  # already stored: not fetched again (resume)
-    out_of_window: int = 0
-    undated: int = 0  # sitemap entries without any date: not fetched
-    reasons: Counter[str] = field(default_factory=Counter)  # rejected/failed, by reason
-    notes: list[str] = field(default_factory=list)
-
-    def tally(self, result: IngestResult) -> None:
-        if result.outcome in (PageOutcome.REJECTED, PageOutcome.ERROR) and result.reason:
-            self.reasons[result.reason.split(":", 1)[0]] += 1
-
-    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
-        return self.reasons.most_common(n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,59 +160,46 @@ def _charset(content_type: str) -> str | None:
     return match.group(1) if match else None
 
 
-@dataclass(slots=True)
-class BackfillRunContext:
-    """Everything one backfill run writes through, opened by :func:`open_backfill_run`."""
-
-    engine: Engine
-    repo: Repository
-    run_id: int
-    summary: BackfillSummary
-    writer: IngestWriter
-    ingestor: Ingestor
-
-
-def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> BackfillRunContext:
-    """Schema checked, dead runs reaped, the source's run lease taken, dedup index loaded.
-
-    Shared by WARC ingestion and crawled backfills so both start a run the same way.
-    """
-    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
-    ensure_schema(engine)
-    repo = Repository(engine)
-    repo.sync_source(source.name, source.home, source.languages)
-    stale_after = settings.scheduler.stale_after
-    reap_dead_runs(repo, stale_after)
-    run_id = acquire_run(repo, source.name, "backfill", stale_after)
-    dedup, _ = open_deduplicator(settings, repo.iter_signatures)
-    writer = repo.writer(settings.crawl.batch_size)
-    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
-    ingestor = Ingestor(
-        source=source,
-        writer=writer,
-        run_id=run_id,
-        dedup=dedup,
-        cleaner=settings.cleaner,
-        commit_interval=settings.crawl.commit_interval,
-    )
-    summary = BackfillSummary(source.name, run_id)
-    return BackfillRunContext(engine, repo, run_id, summary, writer, ingestor)
-
-
 def backfill_warc(
     settings: AkhbarSettings, source: SourceConfig, path: Path, *, refetch: bool = False
 ) -> BackfillSummary:
     """Ingest the archived responses of ``path`` for ``source`` (no network)."""
-    from akhbar.forkserver import warm_up
+    if settings.crawl.extract_workers != 0:
+        from akhbar.forkserver import warm_up
+
+        warm_up()  # the workers' forkserver imports while the run opens
+    with open_source_run(settings, source, "backfill") as opened:
+        summary = BackfillSummary(source.name, opened.run_id)
+        try:
+            _ingest_warc(settings, opened, summary, path, refetch)
+        except KeyboardInterrupt:
+            summary.counters = opened.close("interrupted", "interrupted by the user")
+            summary.status = "interrupted"
+            raise
+        except Exception as exc:
+            summary.counters = opened.close(
+                "failed", f"WARC read failed: {type(exc).__name__}: {exc}"
+            )
+            summary.status = "failed"
+            raise
+        broken = opened.ingestor.unit.broken
+        status, error = ("ok", None) if broken is None else ("failed", f"database_failed: {broken}")
+        summary.counters = opened.close(status, error)
+        summary.status = status
+    return summary
+
+
+def _ingest_warc(
+    settings: AkhbarSettings,
+    opened: OpenRun,
+    summary: BackfillSummary,
+    path: Path,
+    refetch: bool,
+) -> None:
+    """Store the wanted pages of the archive; stops early when the database refuses writes."""
     from akhbar.pool import OrderedCleaner, default_workers
 
-    if settings.crawl.extract_workers != 0:
-        warm_up()  # the workers' forkserver imports while the run opens
-    ctx = open_backfill_run(settings, source)
-    engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
-    writer, ingestor = ctx.writer, ctx.ingestor
-    status: str = "failed"
-    error: str | None = "stopped"
+    source, ingestor, repo = opened.source, opened.ingestor, opened.repo
 
     def wanted() -> Iterator[FetchedPage]:
         seen: set[str] = set()
@@ -293,47 +213,26 @@ def backfill_warc(
                 continue
             yield page
 
-    def ingest_all() -> None:
-        workers = settings.crawl.extract_workers
-        if workers == 0:
-            for page in wanted():
+    workers = settings.crawl.extract_workers
+    if workers == 0:
+        for page in wanted():
+            summary.tally(ingestor.ingest(page))
+            if ingestor.unit.broken is not None:  # the database refuses writes: stop here
+                return
+        return
+    # the crawl's worker processes: the archive is read and pages stored here while the
+    # workers clean the next ones (no network to wait on: the cleaner is the bound)
+    with OrderedCleaner(workers or default_workers()) as cleaner:
+        cleaned_pages = cleaner.clean(wanted(), settings.cleaner, source.languages, settings.dedup)
+        for page, cleaned in cleaned_pages:
+            if cleaned is None:
                 summary.tally(ingestor.ingest(page))
-                if ingestor.unit.broken is not None:  # the database refuses writes: stop here
-                    return
-            return
-        # the crawl's worker processes: the archive is read and pages stored here while the
-        # workers clean the next ones (no network to wait on: the cleaner is the bound)
-        with OrderedCleaner(workers or default_workers()) as cleaner:
-            cleaned_pages = cleaner.clean(
-                wanted(), settings.cleaner, source.languages, settings.dedup
-            )
-            for page, cleaned in cleaned_pages:
-                if cleaned is None:
-                    summary.tally(ingestor.ingest(page))
-                else:
-                    summary.tally(
-                        ingestor.ingest(page, cleaned.result, cleaned.cpu_seconds, cleaned.prepared)
-                    )
-                if ingestor.unit.broken is not None:  # the database refuses writes: stop here
-                    return
-
-    try:
-        ingest_all()
-        broken = ingestor.unit.broken
-        status, error = ("ok", None) if broken is None else ("failed", f"database_failed: {broken}")
-    except KeyboardInterrupt:
-        status, error = "interrupted", "interrupted by the user"
-        raise
-    except Exception as exc:
-        error = f"WARC read failed: {type(exc).__name__}: {exc}"
-        raise
-    finally:
-        summary.counters = ingestor.close()
-        writer.close()
-        repo.finish_run(run_id, status, summary.counters, error)
-        summary.status = status
-        engine.dispose()
-    return summary
+            else:
+                summary.tally(
+                    ingestor.ingest(page, cleaned.result, cleaned.cpu_seconds, cleaned.prepared)
+                )
+            if ingestor.unit.broken is not None:  # the database refuses writes: stop here
+                return
 
 
 def backfill_crawl(

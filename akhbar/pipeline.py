@@ -28,7 +28,7 @@ from akhbar.records import (
 from akhbar.seeds import SourceConfig
 from akhbar.settings import CleanerSettings
 from akhbar.storage import IngestWriter, RunCounters
-from akhbar.storage.repository import compress_html
+from akhbar.storage.html import compress_html
 from akhbar.storage.search import search_documents
 from akhbar.unit_of_work import PendingPage, UnitOfWork, describe
 
@@ -322,7 +322,8 @@ class Ingestor:
             self.seconds.extract += time.process_time() - started
 
     def _store(self, page: FetchedPage, article: Article) -> IngestResult:
-        existing = self.writer.article_id_for_url(article.url)
+        found = self.writer.lookup(article.url, article.canonical_url)  # one round trip
+        existing = found.article_id
         if existing is not None:  # a refetch of a stored article: nothing new
             self._record_page(
                 page,
@@ -340,7 +341,7 @@ class Ingestor:
         verdict = self.dedup.check(fingerprint)
         self.seconds.dedup += time.perf_counter() - started
         if not isinstance(verdict, Duplicate):
-            match = self.writer.find_by_canonical_url(article.canonical_url)
+            match = found.canonical
             if match is not None:
                 similarity = fingerprint.minhash.jaccard(signature_from_bytes(match.minhash))
                 if similarity >= CANONICAL_MIN_SIMILARITY:

@@ -37,21 +37,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from akhbar.cleaner import extract
 from akhbar.cleaner.boilerplate import BoilerplateModel
-from akhbar.dedup import Deduplicator, Duplicate, open_deduplicator
-from akhbar.pipeline import Ingestor
+from akhbar.dedup import Duplicate
 from akhbar.records import Article, PageOutcome, Rejection
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
-from akhbar.storage import Repository, RunCounters, make_engine
+from akhbar.source_run import OpenRun, Store, open_store
+from akhbar.storage import Repository, RunCounters
 from akhbar.storage import reprocess_store as store
-from akhbar.storage.boilerplate import BoilerplateStore
-from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.models import ARTICLE_WITHDRAWN
 from akhbar.storage.models import Article as ArticleRow
+from akhbar.storage.runs import SourceBusy, heartbeat
 
 __all__ = ["KEPT_PREFIX", "ReprocessSummary", "reprocess"]
 
@@ -91,30 +88,17 @@ def _record(
 
 
 class _SourcePass:
-    def __init__(
-        self,
-        repo: Repository,
-        settings: AkhbarSettings,
-        source: SourceConfig,
-        dedup: Deduplicator,
-        model: BoilerplateModel,
-        run_id: int,
-    ) -> None:
-        self.repo = repo
+    def __init__(self, opened: OpenRun, settings: AkhbarSettings, model: BoilerplateModel) -> None:
+        self.repo = opened.repo
         self.settings = settings
-        self.source = source
-        self.dedup = dedup
+        self.source = opened.source
+        # the ingest path for pages that become articles (opened without the learned model:
+        # it is applied here already, before the verdicts)
+        self.ingestor = opened.ingestor
+        self.dedup = opened.ingestor.dedup
+        self.writer = opened.ingestor.writer
         self.model = model
-        self.writer = repo.writer(settings.crawl.batch_size)
-        # the ingest path for pages that become articles (the model is applied here already)
-        self.ingestor = Ingestor(
-            source=source,
-            writer=self.writer,
-            run_id=run_id,
-            dedup=dedup,
-            cleaner=settings.cleaner,
-        )
-        self.summary = ReprocessSummary(source.name, run_id)
+        self.summary = ReprocessSummary(self.source.name, opened.run_id)
 
     def extract(self, item: store.StoredPage) -> Article | Rejection:
         page = item.page
@@ -273,30 +257,21 @@ def reprocess(
     progress: Progress | None = None,
 ) -> list[ReprocessSummary]:
     """Re-extract the stored pages of ``sources`` (fetched at or after ``since``)."""
-    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
-    ensure_schema(engine)
-    repo = Repository(engine)
-    dedup, _ = open_deduplicator(settings, repo.iter_signatures)
-    models = BoilerplateStore(engine)
     summaries: list[ReprocessSummary] = []
-    try:
+    with open_store(settings) as opened_store:
         for source in sources:
-            summaries.append(_one_source(repo, settings, source, dedup, models, since, progress))
-    finally:
-        engine.dispose()
+            summaries.append(_one_source(opened_store, source, since, progress))
     return summaries
 
 
 def _one_source(
-    repo: Repository,
-    settings: AkhbarSettings,
+    opened_store: Store,
     source: SourceConfig,
-    dedup: Deduplicator,
-    models: BoilerplateStore,
     since: datetime | None,
     progress: Progress | None,
 ) -> ReprocessSummary:
     started = time.perf_counter()
+    repo, settings, models = opened_store.repo, opened_store.settings, opened_store.boilerplate
     repo.sync_source(source.name, source.home, source.languages)
     model = models.load(source.name)
     if model.pages_seen == 0:
@@ -304,11 +279,12 @@ def _one_source(
         models.save(model)
     total = store.count_pages(repo, source.name, since)
     try:
-        run_id = repo.start_run(source.name, "reprocess")
-    except IntegrityError:  # a crawl of the source holds its run lease right now
+        opened = opened_store.start(source, "reprocess", learned=False)
+    except SourceBusy:  # a crawl of the source holds its run lease right now
         log.error("%s: a run of this source is in progress; reprocess skipped", source.name)
         return ReprocessSummary(source.name, None, status="busy", notes=["run in progress"])
-    work = _SourcePass(repo, settings, source, dedup, model, run_id)
+    run_id = opened.run_id
+    work = _SourcePass(opened, settings, model)
     counters = RunCounters()
     summary = work.summary
     status, error = "ok", None
@@ -325,7 +301,7 @@ def _one_source(
                 log.info("%s reprocess %s %s", source.name, verdict, item.page.url)
             if work.writer.due():
                 work.ingestor.flush()
-                repo.heartbeat(run_id, counters)
+                heartbeat(repo, run_id, counters)
             if progress is not None:
                 progress(source.name, done, total)
         work.ingestor.flush()
@@ -338,8 +314,7 @@ def _one_source(
         work.ingestor.flush()
         raise
     finally:
-        work.writer.close()
-        repo.finish_run(run_id, status, counters, error)
+        opened.close(status, error, counters)
         summary.status = status
         summary.seconds = time.perf_counter() - started
     return summary

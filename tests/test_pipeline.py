@@ -21,6 +21,7 @@ from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, RunCounters, make_engine
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article, CrawlRun, Duplicate, Page
+from akhbar.storage.runs import finish_run, start_run
 
 SETTINGS = AkhbarSettings()
 
@@ -85,14 +86,14 @@ def ingestors(repo: Repository) -> tuple[Ingestor, Ingestor, Deduplicator]:
     """A fresh 'process': new runs (earlier ones finished), a dedup index loaded from storage."""
     for name in ("alpha", "beta"):
         for run_id in running_runs(repo, name):
-            repo.finish_run(run_id, "ok", RunCounters())
+            finish_run(repo, run_id, "ok", RunCounters())
     dedup = Deduplicator(SETTINGS.dedup)
     dedup.load(repo.iter_signatures())
     writer = repo.writer(batch_size=2)
     make = lambda name: Ingestor(  # noqa: E731
         source=source(name),
         writer=writer,
-        run_id=repo.start_run(name),
+        run_id=start_run(repo, name),
         dedup=dedup,
         cleaner=SETTINGS.cleaner,
     )
@@ -228,7 +229,7 @@ def test_pages_prepared_in_a_worker_store_what_inline_cleaning_stores(
         ingestor = Ingestor(
             source=source("alpha"),
             writer=writer,
-            run_id=repository.start_run("alpha"),
+            run_id=start_run(repository, "alpha"),
             dedup=Deduplicator(SETTINGS.dedup),
             cleaner=SETTINGS.cleaner,
         )
@@ -260,7 +261,7 @@ def test_a_batch_holding_a_new_article_commits_after_the_interval(
     ingestor = Ingestor(
         source=source("alpha"),
         writer=writer,
-        run_id=repo.start_run("alpha"),
+        run_id=start_run(repo, "alpha"),
         dedup=dedup,
         cleaner=SETTINGS.cleaner,
         commit_interval=0.3,
@@ -326,7 +327,7 @@ def test_writer_gives_up_after_batches_keep_failing(
         Ingestor(
             source=source(name),
             writer=writer,
-            run_id=repo.start_run(name),
+            run_id=start_run(repo, name),
             dedup=Deduplicator(SETTINGS.dedup),
             cleaner=SETTINGS.cleaner,
         )

@@ -33,6 +33,7 @@ from akhbar.storage.feed import FeedFilter
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article, BoilerplateLine, CrawlRun, Duplicate, Page
 from akhbar.storage.repository import compress_html
+from akhbar.storage.runs import finish_run, start_run
 
 SOURCE = SourceConfig(name="laftah", start_urls=["http://laftah.test/"])
 HEADING = "لا تفوتك"
@@ -84,7 +85,7 @@ def crawl(db_url: str, cleaner: CleanerSettings | None = None) -> Repository:
     store = BoilerplateStore(engine)
     dedup = Deduplicator(AkhbarSettings().dedup)
     writer = repo.writer(2)
-    run_id = repo.start_run(SOURCE.name)
+    run_id = start_run(repo, SOURCE.name)
     ingestor = Ingestor(
         source=SOURCE,
         writer=writer,
@@ -96,7 +97,7 @@ def crawl(db_url: str, cleaner: CleanerSettings | None = None) -> Repository:
     )
     for i in range(len(STORIES)):
         ingestor.ingest(fetched(i))
-    repo.finish_run(run_id, "ok", ingestor.close())
+    finish_run(repo, run_id, "ok", ingestor.close())
     writer.close()
     return repo
 
@@ -196,7 +197,7 @@ def copy_into_mirror(repo: Repository, i: int, n: int) -> list[str]:
     dedup = Deduplicator(AkhbarSettings().dedup)
     dedup.load(repo.iter_signatures())
     writer = repo.writer(10)
-    run_id = repo.start_run(MIRROR.name)
+    run_id = start_run(repo, MIRROR.name)
     ingestor = Ingestor(
         source=MIRROR, writer=writer, run_id=run_id, dedup=dedup, cleaner=CleanerSettings()
     )
@@ -205,7 +206,7 @@ def copy_into_mirror(repo: Repository, i: int, n: int) -> list[str]:
         url = f"http://mirror.test/copy/{k}"
         urls.append(url)
         ingestor.ingest(replace(fetched(i), source=MIRROR.name, url=url, final_url=url))
-    repo.finish_run(run_id, "ok", ingestor.close())
+    finish_run(repo, run_id, "ok", ingestor.close())
     writer.close()
     return urls
 
@@ -384,11 +385,11 @@ def ingest_stories(repo: Repository, indexes: range) -> None:
     dedup = Deduplicator(AkhbarSettings().dedup)
     dedup.load(repo.iter_signatures())
     writer = repo.writer(10)
-    run_id = repo.start_run(SOURCE.name)
+    run_id = start_run(repo, SOURCE.name)
     ingestor = Ingestor(
         source=SOURCE, writer=writer, run_id=run_id, dedup=dedup, cleaner=CleanerSettings()
     )
     for i in indexes:
         ingestor.ingest(fetched(i))
-    repo.finish_run(run_id, "ok", ingestor.close())
+    finish_run(repo, run_id, "ok", ingestor.close())
     writer.close()

@@ -37,17 +37,17 @@ from scrapy.spiders import Spider
 from scrapy.utils.gz import gunzip
 from twisted.internet import task
 
-from akhbar.backfill import BackfillSummary, Window, open_backfill_run, parse_day, url_day
+from akhbar.backfill_window import BackfillSummary, Window, parse_day, url_day
 from akhbar.crawler.discovery import GZIP_MAGIC
 from akhbar.crawler.pool import Cleaned, open_pool
-from akhbar.crawler.process import _quiet_scrapy, scrapy_settings, spider_class_for
+from akhbar.crawler.process import crawler_process, spider_class_for
 from akhbar.crawler.run import SourceRun
 from akhbar.crawler.spider import ARTICLE_META, NewsSpider
-from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.pipeline import IngestResult
 from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
+from akhbar.source_run import OpenRun, open_source_run
 from akhbar.storage.runs import close_run
 from akhbar.urls import normalize_url
 
@@ -274,14 +274,25 @@ def run_backfill(
     notes: list[str] | None = None,
 ) -> BackfillSummary:
     """One backfill run of ``source`` in this process (scrapy's reactor: once per process)."""
-    ctx = open_backfill_run(settings, source)
-    engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
-    writer, ingestor = ctx.writer, ctx.ingestor
+    with open_source_run(settings, source, "backfill") as opened:
+        return _fetch(settings, opened, window, urls, refetch, progress, notes or [])
+
+
+def _fetch(
+    settings: AkhbarSettings,
+    opened: OpenRun,
+    window: Window | None,
+    urls: list[str] | None,
+    refetch: bool,
+    progress: bool,
+    notes: list[str],
+) -> BackfillSummary:
+    source, repo, ingestor, run_id = opened.source, opened.repo, opened.ingestor, opened.run_id
+    summary = BackfillSummary(source.name, run_id)
     pool = open_pool(settings.crawl.extract_workers)
     run = BackfillRun(repo, ingestor, run_id, summary=summary, pool=pool)
     unbounded = source.model_copy(update={"max_pages_per_run": UNLIMITED})
-    process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
-    _quiet_scrapy(settings.log_level)
+    process = crawler_process(settings)
     politeness = spider_class_for(source).custom_settings
     spider_cls = type(
         f"BackfillSpider_{source.name}", (BackfillSpider,), {"custom_settings": politeness}
@@ -289,15 +300,16 @@ def run_backfill(
     crawler = process.create_crawler(spider_cls)
     holder: dict[str, BackfillSpider] = {}
 
-    def opened(spider: Spider) -> None:
+    def opened_spider(spider: Spider) -> None:
         assert isinstance(spider, BackfillSpider)
         holder["spider"] = spider
 
     def closed(spider: Spider, reason: str) -> None:
         assert isinstance(spider, BackfillSpider)
-        run.finish(reason, spider.skipped_known, 0, [*(notes or []), *spider.discovery_problems])
+        run.finish(reason, spider.skipped_known, 0, [*notes, *spider.discovery_problems])
+        opened.mark_closed()
 
-    crawler.signals.connect(opened, signal=signals.spider_opened, weak=False)
+    crawler.signals.connect(opened_spider, signal=signals.spider_opened, weak=False)
     crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
     known = (lambda _url: False) if refetch else repo.is_known_url
     process.crawl(crawler, source=unbounded, known_url=known, run=run, window=window, urls=urls)
@@ -318,11 +330,10 @@ def run_backfill(
         if run.summary.status == "running":  # forced stop: spider_closed never came
             ingestor.close()
             close_run(repo, run_id, "interrupted", "process stopped mid-backfill")
+            opened.mark_closed()
             run.summary.status = "interrupted"
         if pool is not None:
             pool.close()
-        writer.close()
-        engine.dispose()
     spider = holder.get("spider")
     summary.status = run.summary.status
     summary.counters = ingestor.counters

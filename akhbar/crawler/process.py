@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -22,17 +22,15 @@ from akhbar.crawler.progress import ProgressSink, SourceProgress, snapshot
 from akhbar.crawler.run import WRITES_FAILED, RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.crawler.stopping import StoppingCrawlerProcess
-from akhbar.dedup import open_deduplicator
 from akhbar.forkserver import warm_up
-from akhbar.pipeline import Ingestor
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
-from akhbar.storage import Repository, make_engine
-from akhbar.storage.boilerplate import BoilerplateStore
+from akhbar.source_run import OpenRun, Store, open_store
 from akhbar.storage.discovery import DiscoveryStore
-from akhbar.storage.migrate import ensure_schema
-from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
-from akhbar.unit_of_work import UnitOfWork
+from akhbar.storage.runs import SourceBusy, close_run
+
+if TYPE_CHECKING:
+    from akhbar.crawler.distributed import DistributedCrawl
 
 log = logging.getLogger(__name__)
 
@@ -167,23 +165,42 @@ def run_crawl(
         from akhbar.crawler.distributed import DistributedCrawl
 
         shared = DistributedCrawl(settings)  # RedisUnavailable: one line, nothing started
-    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
-    ensure_schema(engine)
-    repo = Repository(engine)
-    dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
-    log.info("dedup index loaded with %d stored articles", loaded)
-    writer = repo.writer(settings.crawl.batch_size)
-    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
-    boilerplate_store = BoilerplateStore(engine)
-    # conditional GET of feeds and sitemaps; not for distributed workers, which each see only
-    # part of a round's pages and so cannot tell that a round read its sources completely
-    discovery_store = None if shared else DiscoveryStore(engine)
+    with open_store(settings) as store:
+        # conditional GET of feeds and sitemaps; not for distributed workers, which each see
+        # only part of a round's pages and so cannot tell that a round read its sources whole
+        discovery_store = None if shared else DiscoveryStore(store.engine)
+        try:
+            summaries = _crawl_sources(store, sources, kind, progress, shared, discovery_store)
+        finally:
+            if shared is not None:
+                shared.close()
+    order = {s.name: i for i, s in enumerate(sources)}
+    return sorted(summaries, key=lambda s: order.get(s.source, 0))
+
+
+def crawler_process(settings: AkhbarSettings) -> StoppingCrawlerProcess:
+    """The process's scrapy ``CrawlerProcess`` (one reactor per OS process), quietened: the
+    start-up shared by ``akhbar crawl`` and ``akhbar backfill``."""
     process = StoppingCrawlerProcess(settings=scrapy_settings(settings))
     _quiet_scrapy(settings.log_level)
+    return process
+
+
+def _crawl_sources(
+    store: Store,
+    sources: Sequence[SourceConfig],
+    kind: str,
+    progress: ProgressSink | None,
+    shared: DistributedCrawl | None,
+    discovery_store: DiscoveryStore | None,
+) -> list[RunSummary]:
+    settings, repo = store.settings, store.repo
+    process = crawler_process(settings)
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
     runs: list[SourceRun] = []
     crawlers: dict[int, Crawler] = {}  # id(run) -> its crawler
+    rows: dict[int, OpenRun] = {}  # id(run) -> its crawl_runs row
 
     def report() -> None:
         if progress is None:
@@ -195,37 +212,25 @@ def run_crawl(
             rows.append(snapshot(run, scheduled - getattr(spider, "skipped_robots", 0)))
         progress(rows)
 
-    stale_after = settings.scheduler.stale_after
-    reap_dead_runs(repo, stale_after)  # runs of dead processes no longer hold their source
     for source in sources:
-        repo.sync_source(source.name, source.home, source.languages)
         try:
-            run_id = acquire_run(
-                repo, source.name, kind, stale_after, shared.worker if shared else None
-            )
+            opened = store.start(source, kind, worker=shared.worker if shared else None)
         except SourceBusy as exc:  # the scheduler or another crawl has it: fail this source
             log.error("%s", exc)
             summaries.append(
                 RunSummary(source.name, exc.holder.id, status="busy", notes=[str(exc)])
             )
             continue
-        ingestor = Ingestor(
-            source=source,
-            writer=writer,
-            run_id=run_id,
-            dedup=dedup,
-            cleaner=settings.cleaner,
-            boilerplate=boilerplate_store.load(source.name),
-            boilerplate_store=boilerplate_store,
-            commit_interval=settings.crawl.commit_interval,
-        )
-        run = SourceRun(repo, ingestor, run_id, pool=pool)
+        run = SourceRun(repo, opened.ingestor, opened.run_id, pool=pool)
         runs.append(run)
+        rows[id(run)] = opened
         extra = shared.spider_settings(source) if shared else None
         crawler = process.create_crawler(spider_class_for(source, extra))
         crawlers[id(run)] = crawler
 
-        def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
+        def closed(
+            spider: Spider, reason: str, run: SourceRun = run, opened: OpenRun = opened
+        ) -> None:
             assert isinstance(spider, NewsSpider)
             summary = run.finish(
                 reason,
@@ -234,6 +239,7 @@ def run_crawl(
                 [*spider.discovery_problems, *spider.failure_notes(), *spider.unchanged_notes()],
                 spider.skipped_robots,
             )
+            opened.mark_closed()
             summary.unchanged = spider.not_modified + spider.unchanged_children
             summaries.append(summary)
             if discovery_store is not None:
@@ -261,11 +267,7 @@ def run_crawl(
                 close_run(repo, run.summary.run_id, "interrupted", "process stopped mid-crawl")
                 run.summary.status = "interrupted"
                 summaries.append(run.summary)
+            rows[id(run)].mark_closed()
         if pool is not None:
             pool.close()
-        if shared is not None:
-            shared.close()
-        writer.close()
-        engine.dispose()
-    order = {s.name: i for i, s in enumerate(sources)}
-    return sorted(summaries, key=lambda s: order.get(s.source, 0))
+    return summaries

@@ -13,6 +13,7 @@ from akhbar.crawler.pool import Cleaned, ExtractionPool
 from akhbar.pipeline import Ingestor, IngestResult, StageSeconds, needs_cleaning
 from akhbar.records import FetchedPage
 from akhbar.storage import Repository, RunCounters
+from akhbar.storage.runs import finish_run, heartbeat
 from akhbar.unit_of_work import describe
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class SourceRun:
         would stop the heartbeat timer for good and make a live run look dead)."""
         self.ingestor.flush()  # SQLite has one writer: commit before touching crawl_runs
         try:
-            self.repo.heartbeat(self.summary.run_id, self.ingestor.counters)
+            heartbeat(self.repo, self.summary.run_id, self.ingestor.counters)
         except Exception as exc:
             log.error(
                 "%s run %d: heartbeat failed (%s)", self.summary.source, self.summary.run_id, exc
@@ -131,7 +132,7 @@ class SourceRun:
             ]
         error = None if reason == "finished" and not notes else "; ".join([reason, *notes])[:4000]
         try:
-            self.repo.finish_run(self.summary.run_id, status, counters, error)
+            finish_run(self.repo, self.summary.run_id, status, counters, error)
         except Exception as exc:  # the database may refuse this write too: one line, no trace
             log.error(
                 "%s run %d: could not be closed as %s (%s); it shows as interrupted once its "

@@ -14,14 +14,11 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import FetchedPage
+from akhbar.storage.html import decompress_html
 from akhbar.storage.models import ARTICLE_ACTIVE, ARTICLE_WITHDRAWN, Article, Duplicate, Page
-from akhbar.storage.repository import (
-    IngestWriter,
-    Repository,
-    article_columns,
-    decompress_html,
-)
+from akhbar.storage.repository import Repository
 from akhbar.storage.types import utcnow
+from akhbar.storage.writer import IngestWriter, article_columns
 
 __all__ = ["StoredPage", "count_pages", "iter_pages"]
 

@@ -1,4 +1,6 @@
-"""The run lease and run listings: who is crawling which source right now, and what ran.
+"""Run bookkeeping: a ``crawl_runs`` row from start to close (:func:`start_run`,
+:func:`heartbeat`, :func:`finish_run`, with :class:`RunCounters`), the run lease, and run
+listings: who is crawling which source right now, and what ran.
 
 A ``crawl_runs`` row with ``status = 'running'`` *is* the lease on its source: a partial unique
 index (migration 0004) lets the database refuse a second one, whichever process asks (the
@@ -20,19 +22,105 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from akhbar.records import PageOutcome
 from akhbar.storage.models import CrawlRun, Page
-from akhbar.storage.repository import Repository, RunCounters
 from akhbar.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from akhbar.storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 HOSTNAME = socket.gethostname()
+
+
+@dataclass(slots=True)
+class RunCounters:
+    """The per-run counters stored on ``crawl_runs``."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    failed: int = 0
+
+    def count(self, outcome: PageOutcome) -> None:
+        self.fetched += 1
+        if outcome is PageOutcome.ARTICLE:
+            self.new += 1
+        elif outcome is PageOutcome.DUPLICATE:
+            self.duplicate += 1
+        elif outcome is PageOutcome.REJECTED:
+            self.rejected += 1
+        else:
+            self.failed += 1
+
+
+def _counter_values(counters: RunCounters) -> dict[str, int]:
+    return {
+        "fetched": counters.fetched,
+        "new": counters.new,
+        "duplicate": counters.duplicate,
+        "rejected": counters.rejected,
+        "failed": counters.failed,
+    }
+
+
+# -- a run's row: opened, beating, closed ---------------------------------------------------
+def start_run(
+    repo: Repository, source: str, kind: str = "manual", worker: str | None = None
+) -> int:
+    """Insert a running row (the lease: refused with IntegrityError when taken)."""
+    with repo.sessions.begin() as session:
+        run = CrawlRun(
+            source=source,
+            kind=kind,
+            status="running",
+            heartbeat_at=utcnow(),
+            pid=os.getpid(),
+            hostname=socket.gethostname(),
+            worker=worker,
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def heartbeat(repo: Repository, run_id: int, counters: RunCounters) -> None:
+    with repo.sessions.begin() as session:
+        session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values(heartbeat_at=utcnow(), **_counter_values(counters))
+        )
+
+
+def finish_run(
+    repo: Repository, run_id: int, status: str, counters: RunCounters, error: str | None = None
+) -> None:
+    with repo.sessions.begin() as session:
+        session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values(
+                status=status,
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+                error=error,
+                **_counter_values(counters),
+            )
+        )
+
+
+def get_run(repo: Repository, run_id: int) -> CrawlRun | None:
+    with repo.sessions() as session:
+        return session.get(CrawlRun, run_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,11 +305,11 @@ def acquire_run(
     if other is not None:
         raise SourceBusy(other)
     try:
-        return repo.start_run(source, kind, worker)
+        return start_run(repo, source, kind, worker)
     except IntegrityError:
         holder = running_run(repo, source)
         if holder is None:  # the holder finished in between: one more try
-            return repo.start_run(source, kind, worker)
+            return start_run(repo, source, kind, worker)
         raise SourceBusy(holder) from None
 
 

@@ -10,10 +10,10 @@ the same way, so "مدرسة" finds "مَدْرَسَه" and "اسعار" finds 
 * PostgreSQL: ``article_search(article_id, document tsvector)`` with a GIN index, built with
   the ``simple`` configuration (no stemming: the text is already folded), ranked with ts_rank.
 
-Both tables are created by migration 0005 and kept in sync here: :func:`index_article` is
-called when the writer stores an article, and ORM updates of an article's title or text (a
-reprocess) re-index it through a mapper event. Code that changes ``articles`` with bulk SQL
-must call :func:`reindex_articles` for the ids it touched.
+Both tables are created by migration 0005 and kept in sync here: :func:`index_documents` is
+called when the writer commits a batch of new articles, and ORM updates of an article's title
+or text (a reprocess) re-index it through a mapper event. Code that changes ``articles`` with
+bulk SQL must call :func:`reindex_articles` for the ids it touched.
 """
 
 from __future__ import annotations
@@ -77,19 +77,21 @@ def search_document(text_: str) -> str:
 
 def search_documents(title: str, body: str) -> tuple[str, str]:
     """The (title, body) documents of one article (the crawler computes them in its extraction
-    workers and hands them to :func:`index_article`)."""
+    workers and the writer hands them to :func:`index_documents`)."""
     return search_document(title), search_document(body)
 
 
 def _index_rows(conn: Connection | Session, rows: Sequence[tuple[int, str, str]]) -> None:
     if not rows:
         return
-    _index_documents(
+    index_documents(
         conn, [(article_id, *search_documents(title, body)) for article_id, title, body in rows]
     )
 
 
-def _index_documents(conn: Connection | Session, docs: Sequence[tuple[int, str, str]]) -> None:
+def index_documents(conn: Connection | Session, docs: Sequence[tuple[int, str, str]]) -> None:
+    """Index (or re-index) articles from their :func:`search_documents`: (id, title document,
+    body document) each, in one ``executemany`` (the writer sends a batch's at its commit)."""
     params = [{"id": article_id, "t": title, "b": body} for article_id, title, body in docs]
     if _dialect(conn) == "postgresql":
         conn.execute(
@@ -113,18 +115,6 @@ def _index_documents(conn: Connection | Session, docs: Sequence[tuple[int, str, 
 def _dialect(conn: Connection | Session) -> str:
     bind = conn.get_bind() if isinstance(conn, Session) else conn
     return bind.dialect.name
-
-
-def index_article(
-    session: Session,
-    article_id: int,
-    title: str,
-    body: str,
-    documents: tuple[str, str] | None = None,
-) -> None:
-    """Index (or re-index) one article inside the caller's transaction (``documents``: its
-    :func:`search_documents`, when already made)."""
-    _index_documents(session, [(article_id, *(documents or search_documents(title, body)))])
 
 
 def reindex_articles(conn: Connection | Session, ids: Iterable[int] | None = None) -> int:

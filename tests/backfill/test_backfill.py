@@ -273,3 +273,48 @@ def test_url_list_with_bad_lines_skips_them_and_fetches_the_rest(
     assert run.error is not None
     assert "2 lines of the URL list skipped" in run.error
     assert "line 3: 'not-a-url'" in run.error and "line 5: 'ftp://example.org/x'" in run.error
+
+
+def copy_boilerplate(source: str, from_db: str, to_db: str, home: str) -> int:
+    """Give ``to_db`` the boilerplate model ``from_db`` learned for ``source``; its line count."""
+    from akhbar.storage.boilerplate import BoilerplateStore
+    from akhbar.storage.migrate import ensure_schema
+
+    engine_from, engine_to = make_engine(from_db), make_engine(to_db)
+    model = BoilerplateStore(engine_from).load(source)
+    ensure_schema(engine_to)
+    Repository(engine_to).sync_source(source, home, ["ar"])
+    for stat in model.lines.values():
+        stat.dirty = True
+    BoilerplateStore(engine_to).save(model)
+    engine_from.dispose()
+    engine_to.dispose()
+    return len(model.lines)
+
+
+def test_crawl_and_warc_backfill_store_the_same_text_once_boilerplate_is_learned(
+    db_url: str, local_web: Any, local_seeds: Path, tmp_path: Path
+) -> None:
+    """Crawl and ``backfill --warc`` open their runs the same way: with the source's learned
+    boilerplate model, the same pages get the same stored record (wahanews: the portal whose
+    in-article teasers the model learns)."""
+    source, home = "wahanews", base_of(local_web, "wahanews")
+    learn_db = f"sqlite:///{tmp_path / 'learn.db'}"
+    crawl_db = f"sqlite:///{tmp_path / 'crawl.db'}"
+    akhbar(learn_db, local_seeds, "crawl", source)
+    assert copy_boilerplate(source, learn_db, crawl_db, home) > 0
+    assert copy_boilerplate(source, learn_db, db_url, home) > 0
+    akhbar(crawl_db, local_seeds, "crawl", source)
+    crawled = articles_of(crawl_db, source)
+    assert len(crawled) >= 5
+    warc = tmp_path / "wahanews.warc.gz"
+    write_warc(warc, sorted(crawled))
+    summary = akhbar(db_url, local_seeds, "backfill", "--warc", str(warc), "--source", source)
+    assert summary["counters"]["new"] == len(crawled)
+    archived = articles_of(db_url, source)
+    texts = {url: row[ARTICLE_FIELDS.index("text")] for url, row in archived.items()}
+    assert texts == {url: row[ARTICLE_FIELDS.index("text")] for url, row in crawled.items()}
+    assert archived == crawled
+    # and no chrome line is left in either
+    chrome = [c for c in local_web.truth.chrome_strings if len(c) > 6]
+    assert not [c for t in texts.values() for c in chrome if c in t.splitlines()]

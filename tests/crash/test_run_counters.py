@@ -29,7 +29,7 @@ from akhbar.records import FetchedPage, PageOutcome
 from akhbar.storage import Repository, RunCounters, make_engine
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import CrawlRun
-from akhbar.storage.runs import close_run
+from akhbar.storage.runs import close_run, get_run, heartbeat, start_run
 
 pytestmark = pytest.mark.e2e
 
@@ -109,13 +109,13 @@ def test_runs_stats_and_schedule_show_a_dead_run_as_dead(db_url: str, tmp_path: 
     upgrade(engine)
     repo = Repository(engine)
     repo.sync_source("s", "http://s.test/", ["ar"])
-    run_id = repo.start_run("s")
+    run_id = start_run(repo, "s")
     writer = repo.writer()
     for n in range(3):  # what the run stored before it died
         writer.record_page(_page(f"http://s.test/{n}"), PageOutcome.REJECTED, run_id=run_id)
     writer.commit()
     writer.close()
-    repo.heartbeat(run_id, RunCounters(fetched=1, rejected=1))  # its last heartbeat, older
+    heartbeat(repo, run_id, RunCounters(fetched=1, rejected=1))  # its last heartbeat, older
     with repo.sessions.begin() as session:
         run = session.get(CrawlRun, run_id)
         assert run is not None
@@ -145,14 +145,14 @@ def test_close_run_counts_what_the_run_stored(db_url: str) -> None:
     upgrade(engine)
     repo = Repository(engine)
     repo.sync_source("s", "http://s.test/", ["ar"])
-    run_id = repo.start_run("s")
+    run_id = start_run(repo, "s")
     writer = repo.writer()
     writer.record_page(_page("http://s.test/a"), PageOutcome.REJECTED, run_id=run_id)
     writer.record_page(_page("http://s.test/b"), PageOutcome.ERROR, run_id=run_id)
     writer.commit()
     writer.close()
     close_run(repo, run_id, "interrupted", "process stopped mid-crawl")
-    run = repo.get_run(run_id)
+    run = get_run(repo, run_id)
     assert run is not None
     assert (run.status, run.fetched, run.rejected, run.failed) == ("interrupted", 2, 1, 1)
     assert run.error == "process stopped mid-crawl"

@@ -22,6 +22,7 @@ from akhbar.records import FetchedPage
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
+from akhbar.storage.runs import start_run
 
 
 def page_html(title: str, paragraphs: list[str]) -> bytes:
@@ -40,7 +41,7 @@ def main(db_url: str, source: str, pages_file: str, start_at: float) -> None:
     ingestor = Ingestor(
         source=SourceConfig(name=source, start_urls=[f"http://{source}.test/"]),
         writer=writer,
-        run_id=repo.start_run(source),
+        run_id=start_run(repo, source),
         dedup=dedup,
         cleaner=settings.cleaner,
     )

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select, text
 from akhbar.cli import cli
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.models import Article, CrawlRun, Page
+from akhbar.storage.runs import start_run
 
 pytestmark = pytest.mark.e2e
 
@@ -199,7 +200,7 @@ def test_killed_crawl_is_reaped_and_lease_refuses_a_second_run(
     assert dead.status == "running"  # nobody closed it
 
     # the lease: a run of sahilgate held by a live process (this test) refuses a second one
-    holder = repo.start_run("sahilgate", "manual") if _sync(repo) else 0
+    holder = start_run(repo, "sahilgate", "manual") if _sync(repo) else 0
     proc = subprocess.run(
         akhbar(db_url, seeds, "crawl", "wahanews", "sahilgate", "--json"),
         env=env(),

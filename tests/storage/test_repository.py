@@ -13,6 +13,7 @@ from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
 from akhbar.storage import Repository, RunCounters, make_engine
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article, CrawlRun, Duplicate, Page
+from akhbar.storage.runs import finish_run, get_run, heartbeat, start_run
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def record(url: str, text: str = "نص الخبر") -> ArticleRecord:
 
 
 def test_article_page_and_duplicate_round_trip(repo: Repository) -> None:
-    run_id = repo.start_run("alpha")
+    run_id = start_run(repo, "alpha")
     writer = repo.writer(batch_size=10)
     art_id = writer.add_article("alpha", run_id, record("http://alpha.test/1"), "h1", b"sig")
     assert art_id is not None
@@ -129,7 +130,7 @@ def test_signatures_stream_in_id_order(repo: Repository) -> None:
 
 
 def test_runs_and_stats(repo: Repository) -> None:
-    run_id = repo.start_run("alpha", "manual")
+    run_id = start_run(repo, "alpha", "manual")
     writer = repo.writer()
     art = writer.add_article("alpha", run_id, record("http://alpha.test/1"), "h", b"s")
     writer.record_page(page("http://alpha.test/1"), PageOutcome.ARTICLE, run_id=run_id)
@@ -146,8 +147,8 @@ def test_runs_and_stats(repo: Repository) -> None:
     writer.commit()
     writer.close()
     counters = RunCounters(fetched=4, new=1, duplicate=1, rejected=1, failed=1)
-    repo.heartbeat(run_id, counters)
-    repo.finish_run(run_id, "ok", counters)
+    heartbeat(repo, run_id, counters)
+    finish_run(repo, run_id, "ok", counters)
     (stats,) = repo.stats()
     assert (stats.pages, stats.articles, stats.duplicates, stats.rejected, stats.failed) == (
         3,
@@ -158,7 +159,7 @@ def test_runs_and_stats(repo: Repository) -> None:
     )
     assert stats.last_run_status == "ok"
     assert stats.reasons == {"not_article": 1, "http_404": 1}
-    run = repo.get_run(run_id)
+    run = get_run(repo, run_id)
     assert isinstance(run, CrawlRun) and run.finished_at is not None and run.new == 1
 
 
