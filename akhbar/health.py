@@ -24,7 +24,7 @@ is unlikely by chance. Thresholds are :class:`~akhbar.settings.HealthSettings`
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -173,17 +173,14 @@ def all_ok(report: Sequence[SourceHealth]) -> bool:
 def _read(engine: Engine, settings: HealthSettings, now: datetime) -> dict[str, SourceActivity]:
     day = timedelta(days=1)
     recent_start = now - settings.recent_days * day
-    base = Window(recent_start - settings.baseline_days * day, recent_start)
     return read_activity(
         engine,
         now,
         settings.recent_days + settings.baseline_days,
-        page_windows={
-            "day": Window(now - day, now),
-            "rest": Window(recent_start, now - day),
-            "base": base,
+        text_windows={
+            "recent": Window(recent_start, now),
+            "base": Window(recent_start - settings.baseline_days * day, recent_start),
         },
-        text_windows={"recent": Window(recent_start, now), "base": base},
         recent=Window(recent_start, now),
     )
 
@@ -241,10 +238,30 @@ def _top(
     ]
 
 
+def _since(
+    per_day: dict[int, PageCounts],
+    share: Callable[[PageCounts], float],
+    threshold: float,
+    key: tuple[str, str],
+) -> datetime | None:
+    """When the latest run of days with ``share`` at or above ``threshold`` began: the first
+    such page of its earliest day (days without pages do not break the run)."""
+    start = None
+    for index in sorted(per_day):
+        counts = per_day[index]
+        if not counts.total:
+            continue
+        if share(counts) < threshold:
+            break
+        start = counts.first_seen.get(key, start)
+    return start
+
+
 def _rate_finding(
     outcome: PageOutcome,
     windows: list[tuple[str, PageCounts]],
     base: PageCounts,
+    per_day: dict[int, PageCounts],
     settings: HealthSettings,
 ) -> Finding | None:
     """Broken or degraded when most recent pages were rejected (or failed), above baseline."""
@@ -260,27 +277,34 @@ def _rate_finding(
         reasons = _reasons(outcome, counts)
         top, top_n = max(reasons.items(), key=lambda kv: (kv[1], kv[0]))
         verb = "rejected" if outcome is PageOutcome.REJECTED else "failed"
-        first = counts.first_seen.get((outcome.value, top))
-        since = f" since {first:%Y-%m-%d}" if first else ""
-        if top_n >= 0.8 * sum(reasons.values()):  # one reason says it all
-            top_share = top_n / counts.total
-            what = f"{_pct(top_share)} of pages {verb} as {top}"
-            before_share = _reasons(outcome, base).get(top, 0) / base.total if base.total else None
+        has_base = base.total >= settings.min_pages
+        one = top_n >= 0.8 * sum(reasons.values())  # one reason says it all
+        if one:
+            what = f"{_pct(top_n / counts.total)} of pages {verb} as {top}"
+            before = _reasons(outcome, base).get(top, 0) / base.total if has_base else 0.0
         else:
             parts = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
             listed = ", ".join(f"{k} {_pct(n / counts.total)}" for k, n in parts)
             what = f"{_pct(rate)} of pages {verb} ({listed})"
-            before_share = base_rate
-        if base.total < settings.min_pages:
-            before = "no baseline to compare"
-        else:
-            before = f"before: {_pct(before_share or 0.0)}"
-        return Finding(status, f"{what}{since} ({label}); {before}")
+            before = base_rate or 0.0
+
+        def share(c: PageCounts, top: str = top, one: bool = one) -> float:
+            n = _reasons(outcome, c).get(top, 0) if one else c.by_outcome.get(outcome.value, 0)
+            return n / c.total
+
+        first = _since(per_day, share, settings.degraded_rate, (outcome.value, top))
+        since = f" since {first:%Y-%m-%d}" if first else ""
+        compared = f"before: {_pct(before)}" if has_base else "no baseline to compare"
+        return Finding(status, f"{what}{since} ({label}); {compared}")
     return None
 
 
 def _reason_drift(
-    recent: PageCounts, base: PageCounts, label: str, settings: HealthSettings
+    recent: PageCounts,
+    base: PageCounts,
+    per_day: dict[int, PageCounts],
+    label: str,
+    settings: HealthSettings,
 ) -> Finding | None:
     """Degraded when one rejection reason's share grew a lot, even if the total did not."""
     if recent.total < settings.min_pages or base.total < settings.min_pages:
@@ -294,7 +318,13 @@ def _reason_drift(
     if not grown:
         return None
     _, key, now_share, before = max(grown)
-    first = recent.first_seen.get((PageOutcome.REJECTED.value, key))
+
+    def share(c: PageCounts) -> float:
+        return c.rejected_by_reason.get(key, 0) / c.total
+
+    first = _since(
+        per_day, share, before + settings.reason_increase, (PageOutcome.REJECTED.value, key)
+    )
     since = f" since {first:%Y-%m-%d}" if first else ""
     return Finding(
         HealthStatus.DEGRADED,
@@ -447,9 +477,15 @@ def judge(
     activity: SourceActivity, settings: HealthSettings, now: datetime, in_seeds: bool | None
 ) -> SourceHealth:
     """The verdict on one source from its activity (pure: no database access)."""
-    day_pages = activity.pages.get("day") or PageCounts()
-    recent = _merged(day_pages, activity.pages.get("rest"))
-    base = activity.pages.get("base") or PageCounts()
+    per_day_pages = activity.pages_per_day
+    day_pages = per_day_pages.get(0) or PageCounts()
+    recent = _merged(*(per_day_pages.get(i) for i in range(settings.recent_days)))
+    base = _merged(
+        *(
+            per_day_pages.get(i)
+            for i in range(settings.recent_days, settings.recent_days + settings.baseline_days)
+        )
+    )
     per_day = activity.articles_per_day or [0] * (settings.recent_days + settings.baseline_days)
     articles_24h = per_day[0]
     articles_recent = sum(per_day[: settings.recent_days])
@@ -478,11 +514,11 @@ def judge(
     else:
         findings += _run_findings(activity, settings)
         for outcome in (PageOutcome.ERROR, PageOutcome.REJECTED):
-            finding = _rate_finding(outcome, windows, base, settings)
+            finding = _rate_finding(outcome, windows, base, per_day_pages, settings)
             if finding is not None:
                 findings.append(finding)
             elif outcome is PageOutcome.REJECTED:
-                drift = _reason_drift(recent, base, recent_label, settings)
+                drift = _reason_drift(recent, base, per_day_pages, recent_label, settings)
                 if drift is not None:
                     findings.append(drift)
         drift = _text_drift(activity, settings, articles_recent, sum(base_days))

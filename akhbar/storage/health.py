@@ -107,7 +107,7 @@ class SourceActivity:
     latest_runs: list[RunRow] = field(default_factory=list)  # newest first, finished only
     articles_per_day: list[int] = field(default_factory=list)  # [0] = the latest day
     withdrawn_recent: int = 0
-    pages: dict[str, PageCounts] = field(default_factory=dict)  # by window name
+    pages_per_day: dict[int, PageCounts] = field(default_factory=dict)  # 0 = the latest day
     median_text_chars: dict[str, float | None] = field(default_factory=dict)
 
 
@@ -121,12 +121,12 @@ def read_activity(
     engine: Engine,
     now: datetime,
     days: int,
-    page_windows: dict[str, Window],
     text_windows: dict[str, Window],
     recent: Window,
 ) -> dict[str, SourceActivity]:
-    """The activity of every source with any row, from ``now`` back ``days`` days of
-    articles per day; ``page_windows`` and ``text_windows`` are named, disjoint windows."""
+    """The activity of every source with any row: articles and pages per day for ``days``
+    days back from ``now``; the median text length in each of the named ``text_windows``;
+    the withdrawn articles among those stored in ``recent``."""
     out: dict[str, SourceActivity] = {}
 
     def of(name: str) -> SourceActivity:
@@ -135,7 +135,7 @@ def read_activity(
     with engine.connect() as conn:
         _read_runs(conn, of)
         _read_articles(conn, of, now, days, recent)
-        _read_pages(conn, of, page_windows)
+        _read_pages(conn, of, now, days)
         for name, window in text_windows.items():
             for source, median in _median_text_chars(conn, window).items():
                 of(source).median_text_chars[name] = median
@@ -200,55 +200,53 @@ def _read_runs(conn: Any, of: Any) -> None:
 
 
 def _read_articles(conn: Any, of: Any, now: datetime, days: int, recent: Window) -> None:
-    day = timedelta(days=1)
-    buckets = [
-        func.sum(case((Window(now - (i + 1) * day, now - i * day).holds(Article.created_at), 1)))
-        for i in range(days)
-    ]
+    day = _day_index(Article.created_at, now, days).label("day")
     withdrawn = func.sum(
         case((and_(recent.holds(Article.created_at), Article.status == ARTICLE_WITHDRAWN), 1))
     )
-    for source, *counts in conn.execute(
-        select(Article.source, withdrawn, *buckets)
-        .where(Article.created_at >= now - days * day, Article.created_at < now)
-        .group_by(Article.source)
+    for source, index, n, n_withdrawn in conn.execute(
+        select(Article.source, day, func.count(), withdrawn)
+        .where(Article.created_at >= now - days * timedelta(days=1), Article.created_at < now)
+        .group_by(Article.source, day)
     ):
         activity = of(source)
-        activity.withdrawn_recent = int(counts[0] or 0)
-        activity.articles_per_day = [int(n or 0) for n in counts[1:]]
+        if not activity.articles_per_day:
+            activity.articles_per_day = [0] * days
+        if 0 <= index < days:
+            activity.articles_per_day[int(index)] += int(n)
+        activity.withdrawn_recent += int(n_withdrawn or 0)
     for source, last in conn.execute(
         select(Article.source, func.max(Article.created_at)).group_by(Article.source)
     ):
         of(source).last_article_at = _aware(last)
 
 
-def _read_pages(conn: Any, of: Any, windows: dict[str, Window]) -> None:
-    if not windows:
-        return
-    start = min(w.start for w in windows.values())
-    end = max(w.end for w in windows.values())
-    name = case(
-        *((window.holds(Page.last_fetched_at), label) for label, window in windows.items()),
-        else_="",
-    ).label("window")
+def _day_index(column: Any, now: datetime, days: int) -> Any:
+    """0 for the last 24 h before ``now``, 1 for the day before, ... (-1 further back)."""
+    day = timedelta(days=1)
+    return case(*((column >= now - (i + 1) * day, i) for i in range(days)), else_=-1)
+
+
+def _read_pages(conn: Any, of: Any, now: datetime, days: int) -> None:
+    day = _day_index(Page.last_fetched_at, now, days).label("day")
     key = func.coalesce(reason_key(Page.reason), "unknown").label("key")
     query = (
         select(
             Page.source,
-            name,
+            day,
             Page.outcome,
             key,
             func.count(),
             func.min(Page.last_fetched_at),
         )
-        .where(Page.last_fetched_at >= start, Page.last_fetched_at < end)
-        .group_by(Page.source, name, Page.outcome, key)
+        .where(Page.last_fetched_at >= now - days * timedelta(days=1), Page.last_fetched_at < now)
+        .group_by(Page.source, day, Page.outcome, key)
     )
-    for source, window, outcome, reason, n, first in conn.execute(query):
-        if not window:
+    for source, index, outcome, reason, n, first in conn.execute(query):
+        if index < 0:
             continue
         activity = of(source)
-        counts = activity.pages.setdefault(window, PageCounts())
+        counts = activity.pages_per_day.setdefault(int(index), PageCounts())
         counts.add(outcome, (reason or "unknown").strip() or "unknown", int(n), _aware(first))
 
 
