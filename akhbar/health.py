@@ -276,16 +276,16 @@ def _rate_finding(
         status = HealthStatus.BROKEN if rate >= settings.broken_rate else HealthStatus.DEGRADED
         reasons = _reasons(outcome, counts)
         top, top_n = max(reasons.items(), key=lambda kv: (kv[1], kv[0]))
-        verb = "rejected" if outcome is PageOutcome.REJECTED else "failed"
+        verb = "rejected as" if outcome is PageOutcome.REJECTED else "failed with"
         has_base = base.total >= settings.min_pages
         one = top_n >= 0.8 * sum(reasons.values())  # one reason says it all
         if one:
-            what = f"{_pct(top_n / counts.total)} of pages {verb} as {top}"
+            what = f"{_pct(top_n / counts.total)} of pages {verb} {top}"
             before = _reasons(outcome, base).get(top, 0) / base.total if has_base else 0.0
         else:
             parts = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
             listed = ", ".join(f"{k} {_pct(n / counts.total)}" for k, n in parts)
-            what = f"{_pct(rate)} of pages {verb} ({listed})"
+            what = f"{_pct(rate)} of pages {verb.split()[0]} ({listed})"
             before = base_rate or 0.0
 
         def share(c: PageCounts, top: str = top, one: bool = one) -> float:
@@ -412,6 +412,23 @@ def _quiet_findings(
             f"; the last {len(empty)}{more} runs succeeded but fetched no page since "
             f"{_when(empty[-1].started_at)} (a moved feed or sitemap?)"
         )
+    failing = bool(_failed_streak(activity.latest_runs))  # said by the run rules already
+    if settings.max_run_age_hours > 0 and not failing:  # the cause first: no run at all
+        limit = now - timedelta(hours=settings.max_run_age_hours)
+        if activity.last_ok_run_at is not None and activity.last_ok_run_at < limit:
+            findings.append(
+                Finding(
+                    HealthStatus.QUIET,
+                    f"no successful run since {_when(activity.last_ok_run_at)} "
+                    f"(over {settings.max_run_age_hours:g} h; is the scheduler running?)",
+                )
+            )
+        elif (
+            activity.last_ok_run_at is None
+            and activity.first_run_at is not None
+            and activity.first_run_at < limit
+        ):
+            findings.append(Finding(HealthStatus.QUIET, "no run has succeeded yet"))
     if median_day is not None:
         usually = f"usually {median_day:g} a day"
         expected = median_day * settings.recent_days
@@ -431,23 +448,6 @@ def _quiet_findings(
                     f"{usually}{hint}",
                 )
             )
-    if settings.max_run_age_hours > 0:
-        limit = now - timedelta(hours=settings.max_run_age_hours)
-        if activity.last_ok_run_at is not None and activity.last_ok_run_at < limit:
-            findings.append(
-                Finding(
-                    HealthStatus.QUIET,
-                    f"no successful run since {_when(activity.last_ok_run_at)} "
-                    f"(over {settings.max_run_age_hours:g} h; is the scheduler running?)",
-                )
-            )
-        elif (
-            activity.last_ok_run_at is None
-            and activity.first_run_at is not None
-            and activity.first_run_at < limit
-            and not _failed_streak(activity.latest_runs)
-        ):
-            findings.append(Finding(HealthStatus.QUIET, "no run has succeeded yet"))
     return findings
 
 
