@@ -33,7 +33,8 @@ from sqlalchemy import Engine
 
 from akhbar.errors import AkhbarError
 from akhbar.records import PageOutcome
-from akhbar.settings import HealthSettings
+from akhbar.seeds import load_seeds
+from akhbar.settings import AkhbarSettings, HealthSettings
 from akhbar.storage.health import (
     PageCounts,
     RunRow,
@@ -163,6 +164,17 @@ def source_health(
         ),
         key=lambda h: h.source,
     )
+
+
+def health_report(
+    engine: Engine, settings: AkhbarSettings, sources: Sequence[str] = ()
+) -> list[SourceHealth]:
+    """:func:`source_health` with the sources of the configured seeds directory (if there is
+    one): what ``akhbar health`` reports, for callers such as a metrics exporter."""
+    seeds = None
+    if settings.seeds_dir.is_dir():
+        seeds = [source.name for source in load_seeds(settings.seeds_dir).sources]
+    return source_health(engine, settings.health, sources=sources, seeds=seeds)
 
 
 def all_ok(report: Sequence[SourceHealth]) -> bool:

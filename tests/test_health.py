@@ -15,8 +15,15 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, insert
 
 from akhbar.cli import cli
-from akhbar.health import HealthStatus, SourceHealth, UnknownSource, all_ok, source_health
-from akhbar.settings import HealthSettings
+from akhbar.health import (
+    HealthStatus,
+    SourceHealth,
+    UnknownSource,
+    all_ok,
+    health_report,
+    source_health,
+)
+from akhbar.settings import HealthSettings, load_settings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import ARTICLE_WITHDRAWN, Article, CrawlRun, Page
@@ -401,6 +408,14 @@ def test_cli_exit_status_and_json(tmp_path: Path) -> None:
 
     result = run_cli(*base, "nosuch")
     assert result.exit_code == 1 and "unknown source: nosuch" in result.output
+
+    # the same report for programs (the metrics exporter)
+    settings = load_settings(database_url=url, seeds_dir=seeds)
+    assert [(h.source, h.status) for h in health_report(engine, settings)] == [
+        ("down", HealthStatus.BROKEN),
+        ("planned", HealthStatus.NEVER_RUN),
+        ("steady", HealthStatus.OK),
+    ]
 
     # without a seeds directory the database alone says which sources there are
     result = run_cli("--db", url, "--seeds", str(tmp_path / "none"), "health", "--json")
