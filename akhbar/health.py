@@ -237,16 +237,22 @@ def _reasons(outcome: PageOutcome, counts: PageCounts) -> dict[str, int]:
 def _top(
     outcome: PageOutcome, recent: PageCounts, base: PageCounts, limit: int = 5
 ) -> list[ReasonShare]:
+    """The reasons of the recent window, most pages first, then the baseline's reasons that
+    vanished (a reason's share falling is drift too)."""
     reasons = _reasons(outcome, recent)
     base_reasons = _reasons(outcome, base)
+    keys = sorted(reasons, key=lambda k: (-reasons[k], k))[:limit]
+    keys += sorted(
+        (k for k in base_reasons if k not in reasons), key=lambda k: (-base_reasons[k], k)
+    )[: max(0, limit - len(keys))]
     return [
         ReasonShare(
             reason=key,
-            pages=n,
-            share=n / recent.total,
+            pages=reasons.get(key, 0),
+            share=reasons.get(key, 0) / recent.total if recent.total else 0.0,
             baseline_share=base_reasons.get(key, 0) / base.total if base.total else None,
         )
-        for key, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        for key in keys
     ]
 
 

@@ -309,6 +309,36 @@ def test_a_growing_rejection_reason_is_degraded(engine: Engine, history: History
     assert h.reason == (
         "33% of pages rejected as too_short since 2026-03-04 (last 7 days); before: 0%"
     )
+    # both reasons, now and before: the one that vanished too
+    assert [(r.reason, r.pages, r.share, r.baseline_share) for r in h.top_rejections] == [
+        ("too_short", 28, pytest.approx(1 / 3), 0.0),
+        ("not_article", 0, 0.0, pytest.approx(2 / 12)),
+    ]
+
+
+def test_many_pages_rejected_for_several_reasons_is_degraded(
+    engine: Engine, history: History
+) -> None:
+    history.source("mixed")
+    history.normal("mixed", range(7, 35))
+    history.normal("mixed", range(7), articles=3, rejected={"not_article": 4, "too_short": 3})
+    h = health_of(engine, "mixed")
+    assert h.status is HealthStatus.DEGRADED
+    assert h.reason == (
+        "70% of pages rejected (not_article 40%, too_short 30%) since 2026-03-04 (last 24 h); "
+        "before: 17%"
+    )
+    assert [f.status for f in h.findings] == [HealthStatus.DEGRADED]
+
+
+def test_only_interrupted_runs_for_days_is_quiet(engine: Engine, history: History) -> None:
+    history.source("stopped")
+    for day in (4, 3):
+        history.run("stopped", day, "interrupted", error="run time limit")
+    h = health_of(engine, "stopped")
+    assert h.status is HealthStatus.QUIET
+    assert h.reason == "no run has succeeded yet"
+    assert h.last_run_status == "interrupted" and h.failed_runs_in_row == 0
 
 
 def test_a_high_but_usual_rejection_rate_is_ok(engine: Engine, history: History) -> None:
