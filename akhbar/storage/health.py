@@ -1,12 +1,15 @@
 """The numbers ``akhbar health`` judges, read with a few aggregate queries per database.
 
-Everything is grouped by source in SQL (conditional sums over time windows, a reason key cut
-from ``pages.reason`` by the database itself), so the answer costs the same whether a source
-has a hundred pages or millions. Only the median text length needs the lengths themselves on
-SQLite, which has no percentile function; PostgreSQL computes it with ``percentile_cont``.
+Pages and articles are counted by source and day in SQL (the day a ``CASE`` over the last
+weeks, the reason key cut from ``pages.reason`` by the database itself), so the answer is a few
+hundred rows whether a source has a hundred pages or millions; runs are read as per-source
+aggregates and each source's latest runs (``row_number``). Only the median text length needs
+the lengths themselves on SQLite, which has no percentile function; PostgreSQL computes it with
+``percentile_cont``.
 
-Windows are half-open ``[start, end)`` intervals of timezone-aware UTC instants; the caller
-(:mod:`akhbar.health`) chooses them and never lets the baseline overlap the recent window.
+Days and windows are half-open ``[start, end)`` intervals of timezone-aware UTC instants
+counted back from ``now``; the caller (:mod:`akhbar.health`) chooses them and never lets the
+baseline overlap the recent window.
 """
 
 from __future__ import annotations
