@@ -588,6 +588,69 @@ def print_stats(rows: list[Any]) -> None:
     console.print(table)
 
 
+# -- health -----------------------------------------------------------------------------------
+_STATUS_STYLE = {
+    "ok": "green",
+    "never run": "yellow",
+    "quiet": "yellow",
+    "degraded": "red",
+    "broken": "bold red",
+}
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def health(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
+    """Per source: ok, quiet, degraded, broken or never run, and why, from the database and
+    the seeds. Exit status 0 when every source is ok, 1 otherwise (for cron and monitoring).
+    Thresholds: AKHBAR_HEALTH__* (see docs/deploy.md)."""
+    from akhbar.health import all_ok, source_health
+    from akhbar.storage import Repository
+    from akhbar.storage.runs import reap_on_read
+
+    settings = _settings(ctx)
+    engine = _read_engine(ctx)
+    reap_on_read(Repository(engine), settings.scheduler.stale_after)  # dead runs as failed
+    seeds: list[str] | None = None
+    seed_errors: list[Any] = []
+    if settings.seeds_dir.is_dir():  # the seeds name the sources that should be running
+        loaded = _load_seeds(settings)
+        seeds, seed_errors = [s.name for s in loaded.sources], loaded.errors
+    for error in seed_errors:
+        err_console.print(
+            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+    report = source_health(engine, settings.health, sources=sources, seeds=seeds)
+    if as_json:
+        click.echo(json.dumps([asdict(h) for h in report], ensure_ascii=False, default=str))
+    else:
+        print_health(report)
+    if not all_ok(report) or seed_errors:
+        ctx.exit(1)
+
+
+def print_health(report: list[Any]) -> None:
+    """The `health` table: one line per source, then its other findings and notes."""
+    days = f"{report[0].recent_days} d" if report else "recent"
+    table = Table("source", "status", "24 h", days, "usual day", "last new article", "why")
+    for h in report:
+        usual = f"{h.baseline_median_day:g}" if h.baseline_median_day is not None else "-"
+        last = f"{h.last_article_at:%Y-%m-%d %H:%M}" if h.last_article_at else "-"
+        why = "\n".join([h.reason, *(f.reason for f in h.findings[1:]), *h.notes])
+        table.add_row(
+            h.source,
+            Text(str(h.status), style=_STATUS_STYLE.get(str(h.status), "")),
+            str(h.articles_24h),
+            str(h.articles_recent),
+            usual,
+            last,
+            why,
+        )
+    console.print(table)
+
+
 # -- cleaner: reprocess (issue 4) ------------------------------------------------------------
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
