@@ -152,6 +152,26 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+_ORGANISATIONS = frozenset({"Organization", "NewsMediaOrganization", "Corporation"})
+
+
+def _person_names(value: Any, ids: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """JSON-LD author names as (people, organisations): a publisher named as the author is
+    only taken when no person is found anywhere on the page. ``{"@id": ...}`` references
+    are resolved through the page's ``@graph``; numeric profile ids are not names."""
+    people: list[str] = []
+    organisations: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
+            item = ids.get(item["@id"], item)
+        names = [n for n in _names(item) if not _clean(n).isdigit()]
+        if isinstance(item, dict) and _types(item) & _ORGANISATIONS:
+            organisations.extend(names)
+        else:
+            people.extend(names)
+    return people, organisations
+
+
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return _split_list(value)
@@ -181,6 +201,29 @@ def _meta(root: HtmlElement) -> dict[str, list[str]]:
         if key and content and content.strip():
             found.setdefault(key, []).append(content.strip())
     return found
+
+
+_AUTHOR_KEYS = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "citation_author",
+)
+
+
+def _author_meta(meta: dict[str, list[str]]) -> list[str]:
+    """Author names from ``<meta>``: the usual names, then a "Written by" label pair (the
+    ``twitter:label1`` / ``twitter:data1`` byline SEO plugins write)."""
+    for key in _AUTHOR_KEYS:
+        if meta.get(key):
+            return meta[key]
+    for i in ("1", "2"):
+        label = _first(meta, f"twitter:label{i}") or ""
+        if label.casefold() in ("written by", "author", "by"):
+            return meta.get(f"twitter:data{i}", [])
+    return []
 
 
 def _first(meta: dict[str, list[str]], *keys: str) -> str | None:
@@ -214,9 +257,20 @@ def _strip_site_suffix(title: str, sitename: str | None, hostname: str) -> str:
 
 
 def _title(root: HtmlElement, meta: dict[str, list[str]], headline: str | None) -> str:
-    h1 = next((_clean(h.text_content()) for h in root.iter("h1") if _clean(h.text_content())), "")
+    """The page's one ``<h1>`` when it has exactly one (what the reader sees; a share title
+    is often a marketing variant of it), else the share title, the JSON-LD headline, the
+    first ``<h1>``, ``<title>``."""
+    h1s = [t for t in (_clean(h.text_content()) for h in root.iter("h1")) if t]
+    single = h1s[0] if len(h1s) == 1 and len(h1s[0]) >= 10 else None
     doc_title = _clean(root.findtext(".//title"))
-    for candidate in (_first(meta, "og:title", "twitter:title"), headline, h1, doc_title):
+    first_h1 = h1s[0] if h1s else ""
+    for candidate in (
+        single,
+        _first(meta, "og:title", "twitter:title"),
+        headline,
+        first_h1,
+        doc_title,
+    ):
         if _clean(candidate):
             return _clean(candidate)
     return ""
@@ -262,7 +316,7 @@ def _arabic_text_date(root: HtmlElement) -> datetime | None:
 
 def _htmldate(root: HtmlElement, url: str) -> datetime | None:
     try:
-        found = find_date(root, extensive_search=False, original_date=True, url=url)
+        found = find_date(root, extensive_search=True, original_date=True, url=url)
     except Exception:  # htmldate is best effort
         return None
     return parse_datetime(found)
@@ -271,7 +325,7 @@ def _htmldate(root: HtmlElement, url: str) -> datetime | None:
 # -- visible byline and breadcrumb (fallbacks when the page has no machine-readable ones) -----
 
 _BYLINE_HINT = re.compile(r"(?:^|[-_\s])(?:author|writer|byline|by-line|kateb)(?:$|[-_\s])", re.I)
-_BYLINE_SKIP = re.compile(r"box|bio|info|card|contact|avatar|photo|image|img|title", re.I)
+_BYLINE_SKIP = re.compile(r"box|bio|info|(?<!v)card|contact|avatar|photo|image|img|title", re.I)
 _BYLINE_PREFIX = re.compile(
     r"^(?:كتبت?|بقلم|بواسطة|تحرير|إعداد|اعداد|by|written by|posted by)\s*[:：\-–]?\s*", re.I
 )
@@ -355,7 +409,10 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     md = PageMetadata()
     article: dict[str, Any] = {}
     publisher: list[str] = []
+    ids: dict[str, dict[str, Any]] = {}
     for obj in _jsonld_objects(root):
+        if isinstance(obj.get("@id"), str) and "name" in obj:
+            ids.setdefault(obj["@id"], obj)
         types = _types(obj)
         md.jsonld_types |= types
         if types & ARTICLE_TYPES and not article:
@@ -378,15 +435,17 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     headline = article.get("headline") if isinstance(article.get("headline"), str) else None
     md.title = _strip_site_suffix(_title(root, meta, headline), md.sitename, hostname)
 
-    authors = _names(article.get("author"))
+    authors, organisations = _person_names(article.get("author"), ids)
     if not authors:
-        for value in meta.get("author", []) + meta.get("article:author", []):
-            if not value.startswith(("http://", "https://")):
+        for value in _author_meta(meta):
+            if not value.startswith(("http://", "https://", "@")):
                 authors.extend(re.split(r"\s*[,;]\s*|\s+and\s+", value))
     if not authors:
         authors = [_clean(a.text_content()) for a in root.iterfind(".//a[@rel='author']")]
     if not authors:
         authors = _visible_authors(root)
+    if not authors:
+        authors = organisations
     md.authors = [a for a in _uniq(authors) if len(a) < 100]
 
     md.published_at = (
