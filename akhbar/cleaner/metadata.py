@@ -295,7 +295,7 @@ def _time_elements(root: HtmlElement) -> datetime | None:
     return best
 
 
-def _arabic_text_date(root: HtmlElement) -> datetime | None:
+def _text_date(root: HtmlElement) -> datetime | None:
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style"):
             continue
@@ -311,12 +311,43 @@ def _arabic_text_date(root: HtmlElement) -> datetime | None:
     text = _clean((body if body is not None else root).text_content())
     h1 = next((_clean(h.text_content()) for h in root.iter("h1") if _clean(h.text_content())), "")
     start = text.find(h1) if h1 else -1
-    return parse_arabic_date(text[max(start, 0) : max(start, 0) + 1500])
+    dateline = text[max(start, 0) : max(start, 0) + 1500]
+    return parse_arabic_date(dateline) or _english_date(dateline)
+
+
+_MONTHS = {
+    m[:3].casefold(): i
+    for i, m in enumerate(
+        (
+            "January February March April May June July August September October November December"
+        ).split(),
+        start=1,
+    )
+}
+_EN_DATE = re.compile(
+    r"(?:(?P<m1>[A-Z][a-z]{2,8})\.? (?P<d1>\d{1,2})(?:st|nd|rd|th)?,? (?P<y1>(?:19|20)\d\d)"
+    r"|(?P<d2>\d{1,2}) (?P<m2>[A-Z][a-z]{2,8}),? (?P<y2>(?:19|20)\d\d))(?!\d)"
+)
+
+
+def _english_date(text: str) -> datetime | None:
+    """The first "March 5, 2024" / "5 March 2024" date in a dateline."""
+    for match in _EN_DATE.finditer(text):
+        month = _MONTHS.get((match["m1"] or match["m2"])[:3].casefold())
+        if month is None:
+            continue
+        try:
+            return datetime(
+                int(match["y1"] or match["y2"]), month, int(match["d1"] or match["d2"]), tzinfo=UTC
+            )
+        except ValueError:
+            continue
+    return None
 
 
 def _htmldate(root: HtmlElement, url: str) -> datetime | None:
     try:
-        found = find_date(root, extensive_search=True, original_date=True, url=url)
+        found = find_date(root, extensive_search=False, original_date=True, url=url)
     except Exception:  # htmldate is best effort
         return None
     return parse_datetime(found)
@@ -468,7 +499,7 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
         )
         or _time_elements(root)
         or _htmldate(root, url)
-        or _arabic_text_date(root)
+        or _text_date(root)
     )
     md.modified_at = parse_datetime(
         article.get("dateModified") if article else None
