@@ -316,12 +316,9 @@ def _text_date(root: HtmlElement) -> datetime | None:
 
 
 _MONTHS = {
-    m[:3].casefold(): i
-    for i, m in enumerate(
-        (
-            "January February March April May June July August September October November December"
-        ).split(),
-        start=1,
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
 _EN_DATE = re.compile(
