@@ -19,9 +19,12 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """``../shared`` beside the clone (read-only; CI has it too)."""
+    """``../shared`` beside the clone (read-only; CI has it too): outside CI a missing folder
+    skips the tests that need it, with the reason; with ``CI=true`` it is a failure."""
     if not SHARED_DIR.is_dir():
-        pytest.fail(f"shared inputs not found at {SHARED_DIR}")
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"shared inputs not found at {SHARED_DIR} (CI=true)")
+        pytest.skip(f"shared inputs not found at {SHARED_DIR}: real-page tests skipped")
     return SHARED_DIR
 
 

@@ -352,7 +352,9 @@ def _htmldate(root: HtmlElement, url: str) -> datetime | None:
 
 # -- visible byline and breadcrumb (fallbacks when the page has no machine-readable ones) -----
 
-_BYLINE_HINT = re.compile(r"(?:^|[-_\s])(?:author|writer|byline|by-line|kateb)(?:$|[-_\s])", re.I)
+_BYLINE_HINT = re.compile(
+    r"(?:^|[-_\s])(?:authors?|author-?name|writer|byline|by-line|kateb)(?:$|[-_\s])", re.I
+)
 _BYLINE_SKIP = re.compile(r"box|bio|info|(?<!v)card|contact|avatar|photo|image|img|title", re.I)
 _BYLINE_PREFIX = re.compile(
     r"^(?:كتبت?|بقلم|بواسطة|تحرير|إعداد|اعداد|by|written by|posted by)\s*[:：\-–]?\s*", re.I
@@ -369,6 +371,22 @@ def _visible_authors(root: HtmlElement) -> list[str]:
         name = _BYLINE_PREFIX.sub("", _clean(el.text_content()))
         if 3 <= len(name) <= 60 and not any(ch.isdigit() for ch in name):
             return [name]
+    return _by_line(root)
+
+
+_BY_NAME = re.compile(r"^(?:by|written by)\s+(\w[\w.'’-]*(?:\s+\w[\w.'’-]*){1,3})\s*(?:$|[-|•⋅·,])")
+
+
+def _by_line(root: HtmlElement) -> list[str]:
+    """A "By First Last" line without byline classes (``<strong>By <a>Name</a></strong>``)."""
+    for el in root.iter("p", "div", "span", "strong", "b", "address"):
+        lead = (el.text or "").lstrip()
+        if lead[:3].casefold() != "by " and lead[:11].casefold() != "written by ":
+            continue
+        text = _clean(el.text_content())
+        match = _BY_NAME.match(text) if len(text) < 120 else None
+        if match and not any(ch.isdigit() for ch in match[1]):
+            return [match[1]]
     return []
 
 

@@ -13,7 +13,10 @@ Metadata matching rules (WCXB gold fields ``title``, ``author``, ``publish_date`
   the other (a site name added to or missing from the headline);
 - author: a name token (two letters or more, not a title such as "MD" or a filler such as
   "by") of the gold author is a token of the extracted authors;
-- date: the same calendar day (the same month when the gold gives only a month).
+- date: the same calendar day (the same month when the gold gives only a month) as one of
+  the extractor's dates. WCXB's ``publish_date`` is the date the page shows, which is its last
+  update on many pages; akhbar reports ``published_at`` and ``modified_at`` apart and either
+  may match, trafilatura reports one date (htmldate's choice among both).
 
 Only pages whose gold has the field count for that field; a missing value is a miss.
 """
@@ -167,15 +170,22 @@ def author_matches(gold: str, ours: Iterable[str]) -> bool:
     return bool(_name_tokens(gold) & found)
 
 
-def date_matches(gold: str, ours: date | datetime | str | None) -> bool:
-    if not ours:
+def date_matches(gold: str, ours: Iterable[date | datetime | str | None]) -> bool:
+    day = gold.strip()
+    if len(day) < 7:
         return False
-    value = ours if isinstance(ours, str) else ours.isoformat()
-    return value[: len(gold.strip())] == gold.strip() if len(gold.strip()) >= 7 else False
+    for value in ours:
+        text = value if isinstance(value, str) else value.isoformat() if value else ""
+        if text[: len(day)] == day:
+            return True
+    return False
 
 
 def metadata_hits(
-    page: RealPage, title: str | None, authors: Sequence[str], published: date | str | None
+    page: RealPage,
+    title: str | None,
+    authors: Sequence[str],
+    dates: Sequence[date | datetime | str | None],
 ) -> dict[str, bool]:
     hits: dict[str, bool] = {}
     if page.title:
@@ -183,7 +193,7 @@ def metadata_hits(
     if page.author:
         hits["author"] = author_matches(page.author, authors)
     if page.publish_date:
-        hits["date"] = date_matches(page.publish_date, published)
+        hits["date"] = date_matches(page.publish_date, dates)
     return hits
 
 
@@ -199,10 +209,10 @@ def run_akhbar(pages: Sequence[RealPage], score: ModuleType) -> Run:
         text = result.text if isinstance(result, Article) else ""
         run.scores[page.id] = score_text(score, page.gold, text)
         if isinstance(result, Article):
-            day = result.published_at.date() if result.published_at else None
-            run.metadata[page.id] = metadata_hits(page, result.title, result.authors, day)
+            dates = [d.date() for d in (result.published_at, result.modified_at) if d]
+            run.metadata[page.id] = metadata_hits(page, result.title, result.authors, dates)
         else:
-            run.metadata[page.id] = metadata_hits(page, None, [], None)
+            run.metadata[page.id] = metadata_hits(page, None, [], [])
     return run
 
 
@@ -219,7 +229,7 @@ def run_bare(pages: Sequence[RealPage], score: ModuleType, *, metadata: bool) ->
         if metadata:
             doc = trafilatura.extract_metadata(page.html, default_url=page.url)
             authors = [a for a in re.split(r";|,| and ", doc.author or "") if a.strip()]
-            run.metadata[page.id] = metadata_hits(page, doc.title, authors, doc.date)
+            run.metadata[page.id] = metadata_hits(page, doc.title, authors, [doc.date])
     return run
 
 
