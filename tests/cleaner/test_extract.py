@@ -365,7 +365,8 @@ def test_legacy_table_layout_loses_its_navigation() -> None:
     """A windows-1256 page laid out in tables: the link columns are chrome, the cell with
     the text is the article."""
     nav = "<br>".join(f'<a href="/s/{i}.htm">قسم الأخبار رقم {i}</a>' for i in range(12))
-    html = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256">
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=windows-1256">'
+    html = f"""<html><head>{meta}
 <title>الخبر</title></head><body><table width="100%"><tr>
 <td width="20%" valign="top">{nav}</td>
 <td width="80%" valign="top"><font size="4"><b>بدء ترميم المدينة القديمة الشهر المقبل</b></font>
