@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from courlan import normalize_url
 from htmldate import find_date
+from lxml import etree
 from lxml.html import HtmlElement
 
 from akhbar.cleaner.arabic_dates import normalize_arabic, parse_arabic_date
@@ -390,19 +391,17 @@ def _by_line(root: HtmlElement) -> list[str]:
     return []
 
 
-def _breadcrumb_sections(root: HtmlElement, title: str) -> list[str]:
+def _breadcrumb_sections(root: HtmlElement, title: str, objects: list[dict[str, Any]]) -> list[str]:
     """The section names of a breadcrumb trail, without its home link and the page itself."""
-    for obj in _jsonld_objects(root):
+    for obj in objects:
         if "BreadcrumbList" in _types(obj):
             items = obj.get("itemListElement")
             names = [n for item in items for n in _names(item)] if isinstance(items, list) else []
             if names:
                 return _trail(names, title)
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in root.iter(etree.Element):
         attrs = " ".join(filter(None, (el.get("class"), el.get("id"), el.get("aria-label"))))
-        if "breadcrumb" in attrs.lower() or "مسار التنقل" in attrs:
+        if attrs and ("breadcrumb" in attrs.lower() or "مسار التنقل" in attrs):
             return _trail([_clean(a.text_content()) for a in el.iter("a")], title)
     return []
 
@@ -456,7 +455,8 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     article: dict[str, Any] = {}
     publisher: list[str] = []
     ids: dict[str, dict[str, Any]] = {}
-    for obj in _jsonld_objects(root):
+    objects = list(_jsonld_objects(root))  # parsed once, read twice
+    for obj in objects:
         if isinstance(obj.get("@id"), str) and "name" in obj:
             ids.setdefault(obj["@id"], obj)
         types = _types(obj)
@@ -522,7 +522,7 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
 
     md.categories = _uniq(_strings(article.get("articleSection")) + meta.get("article:section", []))
     if not md.categories:
-        md.categories = _breadcrumb_sections(root, md.title)
+        md.categories = _breadcrumb_sections(root, md.title, objects)
     tags = _strings(article.get("keywords")) + meta.get("article:tag", [])
     for key in ("news_keywords", "keywords"):
         for value in meta.get(key, []):
