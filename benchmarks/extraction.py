@@ -1,6 +1,7 @@
-"""akhbar's cleaner vs bare trafilatura on the Arabic extraction evaluation set, in one run.
+"""akhbar's cleaner vs bare trafilatura: the Arabic template set, then the real-page sets.
 
-Run: ``.venv/bin/python benchmarks/extraction.py [--repeat N] [--pages ID...] [--show-leaks]``
+Run: ``.venv/bin/python benchmarks/extraction.py [--repeat N] [--pages ID...] [--show-leaks]
+[--real-only | --no-real] [--write-baseline]``
 
 Prints, per template and overall: token precision / recall / F1 (macro over pages) and chrome
 leakage (output lines not in the gold) for bare ``trafilatura.extract`` (default settings) and
@@ -8,6 +9,12 @@ for ``akhbar.cleaner.extract``; then akhbar's metadata accuracy per field; then 
 both on the same pages (pages/s, best of ``--repeat`` rounds; the two run page by page, in
 alternating order, so that both see the same machine state) and akhbar's extra cost over bare
 trafilatura in wall time and in process CPU time (the steadier figure on a shared machine).
+
+Then, per public real-page set in ``../shared`` (``real-pages``, ``wcxb-articles``; skipped
+with a note when absent): P / R / F1 (macro), empty outputs, leak2 lines, CPU per page of
+both, and on WCXB the title / author / date accuracy of both against the gold (matching rules
+in ``tests/cleaner/real_pages.py``). ``--write-baseline`` stores bare trafilatura's per-page
+figures (ids and numbers) that the real-page gates compare against.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "cleaner"))
 
+import real_pages  # noqa: E402
 from extraction_eval import (  # noqa: E402
     LEAK_BASELINE,
     META_FIELDS,
@@ -111,6 +119,49 @@ def _speed(pages: list[EvalPage], repeat: int) -> None:
     )
 
 
+SHARED = ROOT.parent / "shared"
+
+
+def _real_sets(write_baseline: bool) -> None:
+    if not SHARED.is_dir():
+        print(f"\nreal-page sets skipped: {SHARED} not found")
+        return
+    score = real_pages.score_module(SHARED)
+    runs: dict[str, real_pages.Run] = {}
+    head = (
+        f"{'set':<14} {'pages':>5} | {'':<6} {'P':>6} {'R':>6} {'F1':>6} {'empty':>5} "
+        f"{'leak2':>6} {'CPU ms/page':>11}"
+    )
+    print("\nreal-page sets (token-bag scores of ../shared/real-pages/score.py)\n")
+    print(head)
+    print("-" * len(head))
+    for name in real_pages.SETS:
+        pages = real_pages.load_set(SHARED, name)
+        bare = real_pages.run_bare(pages, score, metadata=name == real_pages.META_SET)
+        ours = real_pages.run_akhbar(pages, score)
+        runs[name] = bare
+        for label, run in (("bare", bare), ("akhbar", ours)):
+            print(
+                f"{name if label == 'bare' else '':<14} {len(pages) if label == 'bare' else '':>5}"
+                f" | {label:<6} {run.macro('precision'):>6.3f} {run.macro('recall'):>6.3f} "
+                f"{run.macro('f1'):>6.3f} {run.empty:>5} {run.leak2:>6} "
+                f"{1000 * run.cpu / len(pages):>11.1f}"
+            )
+        print(f"{'':<14} {'':>5} | akhbar CPU / bare CPU {ours.cpu / bare.cpu:.2f}")
+        if name == real_pages.META_SET:
+            b, o = bare.meta_accuracy(), ours.meta_accuracy()
+            print(f"{'':<14} {'':>5} | metadata (matches / pages with gold): ", end="")
+            print(
+                ", ".join(
+                    f"{f} bare {b[f][0]}/{b[f][1]} akhbar {o[f][0]}/{o[f][1]}"
+                    for f in real_pages.META_FIELDS
+                )
+            )
+    if write_baseline:
+        real_pages.write_baseline(runs)
+        print(f"\nbaseline written: {real_pages.BASELINE}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="speed rounds (best is kept)")
@@ -121,7 +172,17 @@ def main() -> None:
         action="store_true",
         help=f"accept akhbar's current leaks as the gate's baseline ({LEAK_BASELINE.name})",
     )
+    parser.add_argument("--no-real", action="store_true", help="skip the real-page sets")
+    parser.add_argument("--real-only", action="store_true", help="only the real-page sets")
+    parser.add_argument(
+        "--write-baseline",
+        action="store_true",
+        help="store bare trafilatura's per-page figures for the real-page gates",
+    )
     args = parser.parse_args()
+    if args.real_only:
+        _real_sets(args.write_baseline)
+        return
     pages = load_pages()
     if args.pages:
         pages = [p for p in pages if p.id in set(args.pages)]
@@ -144,6 +205,8 @@ def main() -> None:
         )
         print(f"\nleak baseline written: {len(accepted)} pages with accepted leaks")
     _speed(pages, args.repeat)
+    if not args.no_real:
+        _real_sets(args.write_baseline)
 
 
 if __name__ == "__main__":

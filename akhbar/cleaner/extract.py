@@ -58,21 +58,26 @@ def extract(
 
 
 @lru_cache(maxsize=8)
-def _extractor(favor_precision: bool, include_tables: bool) -> Extractor:
+def _extractor(favor_precision: bool, include_tables: bool, recall: bool = False) -> Extractor:
     """trafilatura's options, built once per setting instead of once per page (building them
     reads its configparser defaults). "txt": we render the body tree ourselves, so the
     "python" format's text serialisation of it would be thrown away."""
     return Extractor(
         output_format="txt",
         precision=favor_precision,
+        recall=recall,
         comments=False,
         tables=include_tables,
         with_metadata=False,
     )
 
 
-def _trafilatura_blocks(root: HtmlElement, url: str, settings: CleanerSettings) -> list[Block]:
-    options = copy(_extractor(settings.favor_precision, settings.include_tables))
+def _trafilatura_blocks(
+    root: HtmlElement, url: str, settings: CleanerSettings, *, recall: bool = False
+) -> list[Block]:
+    options = copy(
+        _extractor(settings.favor_precision and not recall, settings.include_tables, recall)
+    )
     options.url = options.source = url
     document = bare_extraction(root, options=options)
     body = getattr(document, "body", None)
@@ -104,7 +109,8 @@ def _main_text(
     article too (a page builder's classes look like chrome, precision mode drops a container).
     An attempt is accepted when it is not a listing and returns a plausible share of the text
     the page holds in paragraphs; otherwise trafilatura's default mode runs on the cleaned
-    tree, then on the whole page, and the longest non-listing attempt wins.
+    tree, then on the whole page (in recall mode when nothing else found any text), and the
+    longest non-listing attempt wins.
     """
     expected = page.paragraph_chars
     cleaned = preclean(root)
@@ -120,6 +126,8 @@ def _main_text(
     if whole is not None:
         default = settings.model_copy(update={"favor_precision": False})
         attempts.append(page.judge(_trafilatura_blocks(whole, url, default)))
+        if not any(a.chars for a in attempts):  # nothing anywhere: recall mode, last resort
+            attempts.append(page.judge(_trafilatura_blocks(whole, url, default, recall=True)))
     articles = [a for a in attempts if a.reason is None and a.chars]
     if articles:
         return max(articles, key=lambda a: a.chars)

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from courlan import normalize_url
 from htmldate import find_date
+from lxml import etree
 from lxml.html import HtmlElement
 
 from akhbar.cleaner.arabic_dates import normalize_arabic, parse_arabic_date
@@ -152,6 +153,26 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+_ORGANISATIONS = frozenset({"Organization", "NewsMediaOrganization", "Corporation"})
+
+
+def _person_names(value: Any, ids: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """JSON-LD author names as (people, organisations): a publisher named as the author is
+    only taken when no person is found anywhere on the page. ``{"@id": ...}`` references
+    are resolved through the page's ``@graph``; numeric profile ids are not names."""
+    people: list[str] = []
+    organisations: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
+            item = ids.get(item["@id"], item)
+        names = [n for n in _names(item) if not _clean(n).isdigit()]
+        if isinstance(item, dict) and _types(item) & _ORGANISATIONS:
+            organisations.extend(names)
+        else:
+            people.extend(names)
+    return people, organisations
+
+
 def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return _split_list(value)
@@ -181,6 +202,29 @@ def _meta(root: HtmlElement) -> dict[str, list[str]]:
         if key and content and content.strip():
             found.setdefault(key, []).append(content.strip())
     return found
+
+
+_AUTHOR_KEYS = (
+    "author",
+    "article:author",
+    "parsely-author",
+    "sailthru.author",
+    "dc.creator",
+    "citation_author",
+)
+
+
+def _author_meta(meta: dict[str, list[str]]) -> list[str]:
+    """Author names from ``<meta>``: the usual names, then a "Written by" label pair (the
+    ``twitter:label1`` / ``twitter:data1`` byline SEO plugins write)."""
+    for key in _AUTHOR_KEYS:
+        if meta.get(key):
+            return meta[key]
+    for i in ("1", "2"):
+        label = _first(meta, f"twitter:label{i}") or ""
+        if label.casefold() in ("written by", "author", "by"):
+            return meta.get(f"twitter:data{i}", [])
+    return []
 
 
 def _first(meta: dict[str, list[str]], *keys: str) -> str | None:
@@ -214,9 +258,20 @@ def _strip_site_suffix(title: str, sitename: str | None, hostname: str) -> str:
 
 
 def _title(root: HtmlElement, meta: dict[str, list[str]], headline: str | None) -> str:
-    h1 = next((_clean(h.text_content()) for h in root.iter("h1") if _clean(h.text_content())), "")
+    """The page's one ``<h1>`` when it has exactly one (what the reader sees; a share title
+    is often a marketing variant of it), else the share title, the JSON-LD headline, the
+    first ``<h1>``, ``<title>``."""
+    h1s = [t for t in (_clean(h.text_content()) for h in root.iter("h1")) if t]
+    single = h1s[0] if len(h1s) == 1 and len(h1s[0]) >= 10 else None
     doc_title = _clean(root.findtext(".//title"))
-    for candidate in (_first(meta, "og:title", "twitter:title"), headline, h1, doc_title):
+    first_h1 = h1s[0] if h1s else ""
+    for candidate in (
+        single,
+        _first(meta, "og:title", "twitter:title"),
+        headline,
+        first_h1,
+        doc_title,
+    ):
         if _clean(candidate):
             return _clean(candidate)
     return ""
@@ -241,7 +296,7 @@ def _time_elements(root: HtmlElement) -> datetime | None:
     return best
 
 
-def _arabic_text_date(root: HtmlElement) -> datetime | None:
+def _text_date(root: HtmlElement) -> datetime | None:
     for el in root.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style"):
             continue
@@ -257,7 +312,35 @@ def _arabic_text_date(root: HtmlElement) -> datetime | None:
     text = _clean((body if body is not None else root).text_content())
     h1 = next((_clean(h.text_content()) for h in root.iter("h1") if _clean(h.text_content())), "")
     start = text.find(h1) if h1 else -1
-    return parse_arabic_date(text[max(start, 0) : max(start, 0) + 1500])
+    dateline = text[max(start, 0) : max(start, 0) + 1500]
+    return parse_arabic_date(dateline) or _english_date(dateline)
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_EN_DATE = re.compile(
+    r"(?:(?P<m1>[A-Z][a-z]{2,8})\.? (?P<d1>\d{1,2})(?:st|nd|rd|th)?,? (?P<y1>(?:19|20)\d\d)"
+    r"|(?P<d2>\d{1,2}) (?P<m2>[A-Z][a-z]{2,8}),? (?P<y2>(?:19|20)\d\d))(?!\d)"
+)
+
+
+def _english_date(text: str) -> datetime | None:
+    """The first "March 5, 2024" / "5 March 2024" date in a dateline."""
+    for match in _EN_DATE.finditer(text):
+        month = _MONTHS.get((match["m1"] or match["m2"])[:3].casefold())
+        if month is None:
+            continue
+        try:
+            return datetime(
+                int(match["y1"] or match["y2"]), month, int(match["d1"] or match["d2"]), tzinfo=UTC
+            )
+        except ValueError:
+            continue
+    return None
 
 
 def _htmldate(root: HtmlElement, url: str) -> datetime | None:
@@ -270,8 +353,10 @@ def _htmldate(root: HtmlElement, url: str) -> datetime | None:
 
 # -- visible byline and breadcrumb (fallbacks when the page has no machine-readable ones) -----
 
-_BYLINE_HINT = re.compile(r"(?:^|[-_\s])(?:author|writer|byline|by-line|kateb)(?:$|[-_\s])", re.I)
-_BYLINE_SKIP = re.compile(r"box|bio|info|card|contact|avatar|photo|image|img|title", re.I)
+_BYLINE_HINT = re.compile(
+    r"(?:^|[-_\s])(?:authors?|author-?name|writer|byline|by-line|kateb)(?:$|[-_\s])", re.I
+)
+_BYLINE_SKIP = re.compile(r"box|bio|info|(?<!v)card|contact|avatar|photo|image|img|title", re.I)
 _BYLINE_PREFIX = re.compile(
     r"^(?:كتبت?|بقلم|بواسطة|تحرير|إعداد|اعداد|by|written by|posted by)\s*[:：\-–]?\s*", re.I
 )
@@ -287,22 +372,36 @@ def _visible_authors(root: HtmlElement) -> list[str]:
         name = _BYLINE_PREFIX.sub("", _clean(el.text_content()))
         if 3 <= len(name) <= 60 and not any(ch.isdigit() for ch in name):
             return [name]
+    return _by_line(root)
+
+
+_BY_NAME = re.compile(r"^(?:by|written by)\s+(\w[\w.'’-]*(?:\s+\w[\w.'’-]*){1,3})\s*(?:$|[-|•⋅·,])")
+
+
+def _by_line(root: HtmlElement) -> list[str]:
+    """A "By First Last" line without byline classes (``<strong>By <a>Name</a></strong>``)."""
+    for el in root.iter("p", "div", "span", "strong", "b", "address"):
+        lead = (el.text or "").lstrip()
+        if lead[:3].casefold() != "by " and lead[:11].casefold() != "written by ":
+            continue
+        text = _clean(el.text_content())
+        match = _BY_NAME.match(text) if len(text) < 120 else None
+        if match and not any(ch.isdigit() for ch in match[1]):
+            return [match[1]]
     return []
 
 
-def _breadcrumb_sections(root: HtmlElement, title: str) -> list[str]:
+def _breadcrumb_sections(root: HtmlElement, title: str, objects: list[dict[str, Any]]) -> list[str]:
     """The section names of a breadcrumb trail, without its home link and the page itself."""
-    for obj in _jsonld_objects(root):
+    for obj in objects:
         if "BreadcrumbList" in _types(obj):
             items = obj.get("itemListElement")
             names = [n for item in items for n in _names(item)] if isinstance(items, list) else []
             if names:
                 return _trail(names, title)
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+    for el in root.iter(etree.Element):
         attrs = " ".join(filter(None, (el.get("class"), el.get("id"), el.get("aria-label"))))
-        if "breadcrumb" in attrs.lower() or "مسار التنقل" in attrs:
+        if attrs and ("breadcrumb" in attrs.lower() or "مسار التنقل" in attrs):
             return _trail([_clean(a.text_content()) for a in el.iter("a")], title)
     return []
 
@@ -355,7 +454,11 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     md = PageMetadata()
     article: dict[str, Any] = {}
     publisher: list[str] = []
-    for obj in _jsonld_objects(root):
+    ids: dict[str, dict[str, Any]] = {}
+    objects = list(_jsonld_objects(root))  # parsed once, read twice
+    for obj in objects:
+        if isinstance(obj.get("@id"), str) and "name" in obj:
+            ids.setdefault(obj["@id"], obj)
         types = _types(obj)
         md.jsonld_types |= types
         if types & ARTICLE_TYPES and not article:
@@ -378,15 +481,17 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
     headline = article.get("headline") if isinstance(article.get("headline"), str) else None
     md.title = _strip_site_suffix(_title(root, meta, headline), md.sitename, hostname)
 
-    authors = _names(article.get("author"))
+    authors, organisations = _person_names(article.get("author"), ids)
     if not authors:
-        for value in meta.get("author", []) + meta.get("article:author", []):
-            if not value.startswith(("http://", "https://")):
+        for value in _author_meta(meta):
+            if not value.startswith(("http://", "https://", "@")):
                 authors.extend(re.split(r"\s*[,;]\s*|\s+and\s+", value))
     if not authors:
         authors = [_clean(a.text_content()) for a in root.iterfind(".//a[@rel='author']")]
     if not authors:
         authors = _visible_authors(root)
+    if not authors:
+        authors = organisations
     md.authors = [a for a in _uniq(authors) if len(a) < 100]
 
     md.published_at = (
@@ -409,7 +514,7 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
         )
         or _time_elements(root)
         or _htmldate(root, url)
-        or _arabic_text_date(root)
+        or _text_date(root)
     )
     md.modified_at = parse_datetime(
         article.get("dateModified") if article else None
@@ -417,7 +522,7 @@ def read_metadata(root: HtmlElement, url: str) -> PageMetadata:
 
     md.categories = _uniq(_strings(article.get("articleSection")) + meta.get("article:section", []))
     if not md.categories:
-        md.categories = _breadcrumb_sections(root, md.title)
+        md.categories = _breadcrumb_sections(root, md.title, objects)
     tags = _strings(article.get("keywords")) + meta.get("article:tag", [])
     for key in ("news_keywords", "keywords"):
         for value in meta.get(key, []):

@@ -71,7 +71,18 @@ def listing_reason(
             f"structured data declares a list ({', '.join(sorted(declared))}), "
             f"{teasers} teaser items, {share:.0%} of the text is link text"
         )
-    if teasers >= 8 and len(lengths) <= 2 * teasers and median < 120 and longest < 400:
+    # an index's snippets sit under link headlines (gone with the links); a roundup's or a
+    # checklist's short items under headings of their own
+    own_headings = sum(
+        1 for b in blocks if b.kind == "head" and not links.is_link(" ".join(b.lines))
+    )
+    if (
+        teasers >= 8
+        and len(lengths) <= 2 * teasers
+        and median < 120
+        and longest < 400
+        and own_headings < 3
+    ):
         return (
             f"{teasers} teaser items and nothing but {len(lengths)} short snippets "
             f"(median {median} characters)"

@@ -175,6 +175,8 @@ def _remove_markup_chrome(root: HtmlElement, guard: _Guard) -> None:
     stack = [c for c in reversed(root) if isinstance(c.tag, str)]
     while stack:  # document order, without descending into doomed subtrees
         el = stack.pop()
+        if el.tag in ("pre", "code"):  # a highlighter's "comment" spans are code, not chrome
+            continue
         chrome = el.tag not in ("head", "body") and _is_chrome_by_markup(el)
         if chrome and not guard.holds_article(el):
             doomed.append(el)
@@ -292,7 +294,7 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
     # each link's text length once, not once per ancestor
     link_len = {a: len(_text(a)) for a in root.iter("a")}
     doomed: list[HtmlElement] = []
-    for el in root.iter("ul", "ol", "div", "section", "table", "p", "dl"):
+    for el in root.iter("ul", "ol", "div", "section", "table", "td", "p", "dl"):
         if any(el in d.iterancestors() for d in doomed[-3:]):
             continue
         lengths = [link_len.get(a, 0) for a in el.iter("a")]
@@ -339,19 +341,41 @@ _NEVER_TEXT = ("script", "style", "svg", "noscript", "template", "iframe", "canv
 
 def paragraph_chars(root: HtmlElement) -> int:
     """Characters in the page's text paragraphs (``<p>`` of 40 characters or more), chrome
-    included: what a plausible extraction of an article page is measured against."""
-    total = 0
-    for p in root.iter("p"):
-        n = len(_text(p))
-        if n >= _TEXT_PARAGRAPH:
-            total += n
-    return total
+    included: what a plausible extraction of an article page is measured against (list items
+    and quotes left out: counting them sends roundups to the slower fallbacks for nothing)."""
+    lengths = (len(_text(p)) for p in root.iter("p"))
+    return sum(n for n in lengths if n >= _TEXT_PARAGRAPH)
+
+
+_STORY_CAPTION = 80  # characters: a credit or a label is shorter, a told story is longer
+_GALLERY_COUNTER = re.compile(r"^\s*\d{1,3}\s*(?:/|of|من)\s*\d{1,3}\b")
+
+
+def _keep_story_captions(root: HtmlElement) -> None:
+    """Photo-gallery stories are told in their captions (``1 / 11`` and a paragraph under
+    each picture); trafilatura drops figures with their captions. On a numbered gallery (two
+    or more prose-length captions starting with a ``N / M`` counter) each prose-length
+    caption becomes a paragraph after its figure; credits and short labels stay as they are.
+    """
+    captions = [(c, _text(c)) for c in root.iter("figcaption")]
+    story = [(c, t) for c, t in captions if len(t) >= _STORY_CAPTION]
+    if sum(1 for _, t in story if _GALLERY_COUNTER.match(t)) < 2:
+        return  # not a numbered gallery: long captions elsewhere are still captions
+    for caption, text in story:
+        figure = next((a for a in caption.iterancestors("figure")), None)
+        anchor = figure if figure is not None and figure.getparent() is not None else caption
+        paragraph = anchor.makeelement("p", {})
+        paragraph.text = text
+        paragraph.tail, anchor.tail = anchor.tail, None
+        anchor.addnext(paragraph)
+        caption.getparent().remove(caption)
 
 
 def preclean(root: HtmlElement) -> HtmlElement:
     """Remove chrome from ``root`` in place and return it."""
     # never text: dropped first (C-level), so no later pass, ours or trafilatura's, walks them
     strip_elements(root, *_NEVER_TEXT, with_tail=False)
+    _keep_story_captions(root)
     _unwrap_embeds(root)
     guard = _Guard(root)
     _remove_markup_chrome(root, guard)

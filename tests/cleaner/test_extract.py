@@ -326,3 +326,77 @@ def test_live_blog_update_headings_survive() -> None:
     assert lines == [
         line for i, p in enumerate(_PARAS) for line in (f"عنوان التحديث رقم {i + 1}", p)
     ]
+
+
+# -- (6) galleries, legacy layouts, roundups, do-no-harm ----------------------------------------
+
+_GALLERY_STORY = (
+    *_PARAS,
+    "وفي ختام الجولة زار الوفد ورش الحرفيين الذين سيتولون ترميم الأبواب الخشبية والنقوش.",
+)
+_CAPTIONS = [f"{i} / 4 {text}" for i, text in enumerate(_GALLERY_STORY, start=1)]
+
+
+def test_numbered_gallery_captions_carry_the_story() -> None:
+    """A photo story told in "1 / 4" captions: trafilatura drops figures, the story with them."""
+    figures = "".join(
+        f'<figure class="gallery-item"><img src="/g{i}.jpg"><figcaption>{caption}'
+        f'<span class="credit">تصوير: وكالة</span></figcaption></figure>'
+        for i, caption in enumerate(_CAPTIONS)
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>صور</title></head><body>
+<article><h1>بالصور: يوم في المدينة القديمة</h1><p>{_PARAS[0][:90]}</p>{figures}</article>
+</body></html>"""
+    article = _article(html, "https://mag.example/g/1", settings=CleanerSettings(min_text_chars=0))
+    for caption in _CAPTIONS:
+        assert caption in article.text
+
+
+def test_single_long_caption_stays_a_caption() -> None:
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><p>{_PARAS[0]}</p>
+<figure><img src="/a.jpg"><figcaption>{_PARAS[1][:150]}</figcaption></figure>
+<p>{_PARAS[2]}</p></article></body></html>"""
+    article = _article(html, "https://mag.example/a/2", settings=CleanerSettings(min_text_chars=0))
+    assert _PARAS[1][:150] not in article.text
+
+
+def test_legacy_table_layout_loses_its_navigation() -> None:
+    """A windows-1256 page laid out in tables: the link columns are chrome, the cell with
+    the text is the article."""
+    nav = "<br>".join(f'<a href="/s/{i}.htm">قسم الأخبار رقم {i}</a>' for i in range(12))
+    meta = '<meta http-equiv="Content-Type" content="text/html; charset=windows-1256">'
+    html = f"""<html><head>{meta}
+<title>الخبر</title></head><body><table width="100%"><tr>
+<td width="20%" valign="top">{nav}</td>
+<td width="80%" valign="top"><font size="4"><b>بدء ترميم المدينة القديمة الشهر المقبل</b></font>
+<p>{_PARAS[0]}</p><p>{_PARAS[1]}</p><p>{_PARAS[2]}</p></td></tr></table></body></html>"""
+    article = _article(
+        html.encode("cp1256"),
+        "https://old.example/news/1.htm",
+        settings=CleanerSettings(min_text_chars=0),
+    )
+    for para in _PARAS:
+        assert para in article.text
+    assert "قسم الأخبار رقم" not in article.text
+
+
+def test_roundup_with_item_list_is_an_article() -> None:
+    """A "best X" roundup declares an ItemList of what it reviews and shows related-post cards:
+    still an article (the listing verdict needs an index page's evidence)."""
+    items = "".join(
+        f"<h2>{i}. الخيار رقم {i}</h2><p>{_PARAS[i % 3][:100]}</p>" for i in range(1, 9)
+    )
+    cards = "".join(
+        f'<article class="card"><h3><a href="/p/{i}">مقال آخر عن المدينة رقم {i}</a></h3></article>'
+        for i in range(9)
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>أفضل الخيارات</title>
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "ItemList",
+"itemListElement": [{{"@type": "ListItem", "position": 1, "name": "الخيار رقم 1"}}]}}</script>
+</head><body><main><h1>أفضل ثمانية خيارات لزيارة المدينة القديمة</h1>{items}</main>
+<section class="more">{cards}</section></body></html>"""
+    article = _article(
+        html, "https://guide.example/best", settings=CleanerSettings(min_text_chars=0)
+    )
+    assert "الخيار رقم 8" in article.text
