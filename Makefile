@@ -22,8 +22,8 @@ demo: $(VENV)/.installed
 	$(BIN)/akhbar --db $(DEMO_DB) demo --fresh
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check akhbar tests alembic benchmarks
-	$(BIN)/ruff format --check akhbar tests alembic benchmarks
+	$(BIN)/ruff check akhbar tests benchmarks
+	$(BIN)/ruff format --check akhbar tests benchmarks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy akhbar

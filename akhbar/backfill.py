@@ -268,12 +268,15 @@ def backfill_warc(
     settings: AkhbarSettings, source: SourceConfig, path: Path, *, refetch: bool = False
 ) -> BackfillSummary:
     """Ingest the archived responses of ``path`` for ``source`` (no network)."""
+    from akhbar.pool import OrderedCleaner, default_workers
+
     ctx = open_backfill_run(settings, source)
     engine, repo, run_id, summary = ctx.engine, ctx.repo, ctx.run_id, ctx.summary
     writer, ingestor = ctx.writer, ctx.ingestor
     status: str = "failed"
     error: str | None = "stopped"
-    try:
+
+    def wanted() -> Iterator[FetchedPage]:
         seen: set[str] = set()
         for page in iter_warc_pages(path, source):
             if page.url in seen:
@@ -283,7 +286,29 @@ def backfill_warc(
             if not refetch and repo.is_known_url(page.url):
                 summary.skipped_known += 1
                 continue
-            summary.tally(ingestor.ingest(page))
+            yield page
+
+    try:
+        workers = settings.crawl.extract_workers
+        if workers == 0:
+            for page in wanted():
+                summary.tally(ingestor.ingest(page))
+        else:
+            # the crawl's worker processes: the archive is read and pages stored here while
+            # the workers clean the next ones (no network to wait on: the cleaner is the bound)
+            with OrderedCleaner(workers or default_workers()) as cleaner:
+                cleaned_pages = cleaner.clean(
+                    wanted(), settings.cleaner, source.languages, settings.dedup
+                )
+                for page, cleaned in cleaned_pages:
+                    if cleaned is None:
+                        summary.tally(ingestor.ingest(page))
+                    else:
+                        summary.tally(
+                            ingestor.ingest(
+                                page, cleaned.result, cleaned.cpu_seconds, cleaned.prepared
+                            )
+                        )
         status, error = "ok", None
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user"

@@ -18,7 +18,9 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
+from rich.table import Table as RichTable
+from rich.text import Text
 
 from akhbar.errors import AkhbarError
 from akhbar.settings import AkhbarSettings, load_settings
@@ -28,12 +30,28 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 log = logging.getLogger("akhbar")
 
+# Article ids and cursors are 64-bit signed integers on both databases: a larger number is a
+# usage error, not an OverflowError from the driver.
+MAX_ID = 2**63 - 1
+
+
+class Table(RichTable):
+    """A rich table whose plain-string cells print as they are: rich would read user and library
+    text as markup (``akhbar[parquet]`` and a regex's ``[a-z]`` would vanish). Styled cells are
+    passed as :class:`rich.text.Text`."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        cells = [Text(c) if isinstance(c, str) else c for c in renderables]
+        super().add_row(*cells, **kwargs)
+
 
 class CLIError(click.ClickException):
     """A failure with a one-line explanation for the user."""
 
     def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True
+        )
 
 
 def fail(message: str) -> NoReturn:
@@ -86,6 +104,28 @@ def _settings(ctx: click.Context) -> AkhbarSettings:
     return settings
 
 
+def _require_database(settings: AkhbarSettings) -> None:
+    """Commands that only read refuse a SQLite file that does not exist (connecting would
+    create an empty one)."""
+    from akhbar.storage.database import missing_sqlite_file
+
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        fail(f"no database at {missing} (check --db / AKHBAR_DATABASE_URL, or crawl first)")
+
+
+def _read_engine(ctx: click.Context) -> Any:
+    """The engine of a command that only reads: the database must exist and have the schema."""
+    from akhbar.storage.migrate import current_revision
+
+    settings = _settings(ctx)
+    _require_database(settings)
+    engine = _engine(ctx)
+    if current_revision(engine) is None:
+        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    return engine
+
+
 def _engine(ctx: click.Context) -> Any:
     """An engine on the configured database (with its connect timeout)."""
     from akhbar.storage import make_engine
@@ -113,7 +153,10 @@ def _load_seeds(settings: AkhbarSettings) -> Any:
     help="Seeds directory [env AKHBAR_SEEDS_DIR].",
 )
 @click.option("--log-level", metavar="LEVEL", help="DEBUG, INFO, WARNING [env AKHBAR_LOG_LEVEL].")
-@click.option("--debug", is_flag=True, help="Verbose logs and full tracebacks.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="akhbar's detailed lines too (one per crawled page)."
+)
+@click.option("--debug", is_flag=True, help="Everything --verbose shows, library logs, tracebacks.")
 @click.version_option(package_name="akhbar")
 @click.pass_context
 def cli(
@@ -121,6 +164,7 @@ def cli(
     db_url: str | None,
     seeds_dir: Path | None,
     log_level: str | None,
+    verbose: bool,
     debug: bool,
 ) -> None:
     """akhbar: crawl news sites into a clean, duplicate-free SQL corpus."""
@@ -137,6 +181,8 @@ def cli(
     settings = load_settings(**overrides)  # InvalidSettings: one line naming the variable
     ctx.obj = settings
     _configure_logging(settings.log_level)
+    # --verbose: akhbar's DEBUG lines, without the libraries' (those need --debug)
+    logging.getLogger("akhbar").setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 class _LibraryNoiseFilter(logging.Filter):
@@ -194,6 +240,36 @@ def db_current(ctx: click.Context) -> None:
     console.print(f"current: {current or '(empty database)'}  head: {head}  ({state})")
 
 
+@db.command("check")
+@click.pass_context
+def db_check(ctx: click.Context) -> None:
+    """Compare the database's schema with this akhbar's models; exit 1 on any difference."""
+    from akhbar.storage import make_engine
+    from akhbar.storage.migrate import current_revision, head_revision, schema_drift
+
+    settings = _settings(ctx)
+    _require_database(settings)
+    engine = make_engine(settings.database_url)
+    current, head = current_revision(engine), head_revision()
+    if current is None:
+        fail("the database has no akhbar schema yet (run `akhbar db upgrade`)")
+    drift = schema_drift(engine)
+    for line in drift:
+        click.echo(f"drift: {line}")
+    problems = len(drift)
+    if current != head:
+        click.echo(f"revision: database at {current}, this akhbar's migrations end at {head}")
+        problems += 1
+    if problems:
+        click.echo(
+            f"{problems} difference(s) between the database and the models "
+            "(an outdated revision: run `akhbar db upgrade`; otherwise a migration is missing "
+            "or the database was changed by hand)"
+        )
+        ctx.exit(1)
+    click.echo(f"database at {current} matches the models")
+
+
 # -- seeds ------------------------------------------------------------------------------------
 @cli.group()
 def seeds() -> None:
@@ -209,7 +285,9 @@ def seeds_list(ctx: click.Context, as_json: bool) -> None:
 
     loaded = load_seeds(_settings(ctx).seeds_dir)
     for error in loaded.errors:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
     if as_json:
         click.echo(json.dumps([s.model_dump() for s in loaded.sources], ensure_ascii=False))
         return
@@ -248,8 +326,15 @@ def seeds_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
         errors, count = loaded.errors, len(loaded.sources)
     for error in errors:
         click.echo(str(error), err=True)
+    if not files and not errors and not count:  # nothing to crawl is not "all valid"
+        where = _settings(ctx).seeds_dir
+        err_console.print(
+            f"[yellow]warning:[/] no seeds files (*.toml) in {escape(str(where))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     click.echo(f"{count} valid source(s), {len(errors)} problem(s)")
-    if errors:
+    if errors or not count:
         ctx.exit(1)
 
 
@@ -281,8 +366,6 @@ def crawl(
     distributed: bool,
 ) -> None:
     """Crawl SOURCE... (names from the seeds directory) or --all, once."""
-    from akhbar.crawler.process import run_crawl
-
     settings = _settings(ctx)
     if distributed:
         settings = settings.model_copy(
@@ -292,7 +375,9 @@ def crawl(
         fail("name one or more SOURCEs, or use --all")
     loaded = _load_seeds(settings)
     for error in loaded.errors:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
     if all_sources:
         selected = loaded.sources
     else:
@@ -302,24 +387,54 @@ def crawl(
         selected = [s for s in loaded.sources if s.name in sources]
     if not selected:
         fail(f"no valid sources in {settings.seeds_dir}")
-    summaries = run_crawl(settings, selected, kind=kind)
+    summaries = _crawl_showing_progress(settings, selected, kind)
     if as_json:
         click.echo(json.dumps([asdict(s) for s in summaries], ensure_ascii=False))
     else:
         table = Table(
-            "source", "run", "status", "fetched", "new", "duplicate", "rejected", "failed"
+            "source",
+            "run",
+            "status",
+            "fetched",
+            "new",
+            "duplicate",
+            "rejected",
+            "failed",
+            "not fetched",
         )
         for s in summaries:
             c = s.counters
+            skipped = [
+                f"{n} {why}"
+                for n, why in (
+                    (s.skipped_known, "stored before"),
+                    (s.skipped_robots, "robots.txt"),
+                    (s.skipped_budget, "over budget"),
+                )
+                if n
+            ]
             table.add_row(
                 s.source,
                 str(s.run_id),
                 s.status,
                 *map(str, (c.fetched, c.new, c.duplicate, c.rejected, c.failed)),
+                ", ".join(skipped) or "-",
             )
         console.print(table)
     if any(s.status != "ok" for s in summaries) or len(summaries) != len(selected):
         ctx.exit(1)
+
+
+def _crawl_showing_progress(settings: AkhbarSettings, sources: Any, kind: str) -> list[Any]:
+    """Run the crawl with its progress: a live display on a terminal, else a periodic line."""
+    from akhbar.crawler.process import run_crawl
+    from akhbar.crawler.progress import LogProgress, TerminalProgress
+
+    if err_console.is_terminal:
+        with TerminalProgress(err_console) as display:
+            return run_crawl(settings, sources, kind=kind, progress=display)
+    progress = LogProgress(settings.crawl.progress_every)
+    return run_crawl(settings, sources, kind=kind, progress=progress)
 
 
 # -- extract ----------------------------------------------------------------------------------
@@ -341,6 +456,7 @@ def extract(
     from akhbar.records import Rejection
 
     encoding: str | None = None
+    limit = _settings(ctx).crawl.max_response_bytes  # the crawler refuses larger pages too
     if path_or_url.startswith(("http://", "https://")):
         body, encoding, final_url = _download(path_or_url, _settings(ctx))
         page_url = page_url or final_url
@@ -348,6 +464,8 @@ def extract(
         path = Path(path_or_url)
         if not path.is_file():
             fail(f"no such file: {path}")
+        if path.stat().st_size > limit:
+            fail(_too_large(str(path), limit, path.stat().st_size))
         body = path.read_bytes()
         page_url = page_url or path.resolve().as_uri()
     result = clean(
@@ -357,7 +475,9 @@ def extract(
         if as_json:
             click.echo(json.dumps({"rejected": result.reason.value, "detail": result.detail}))
         else:
-            err_console.print(f"rejected: {result.reason.value}: {result.detail}", highlight=False)
+            err_console.print(
+                f"rejected: {result.reason.value}: {escape(result.detail)}", highlight=False
+            )
         ctx.exit(2)
     if as_json:
         record = asdict(result)
@@ -369,11 +489,27 @@ def extract(
         click.echo(result.text)
 
 
+def _too_large(what: str, limit: int, size: int | None = None) -> str:
+    """The refusal of a page over the crawler's size limit (its failure kind: too_large)."""
+    how_big = "over" if size is None else f"{size:,} bytes, over"
+    return (
+        f"too_large: {what} is {how_big} the crawler's limit of {limit:,} bytes "
+        "(AKHBAR_CRAWL__MAX_RESPONSE_BYTES)"
+    )
+
+
 def _download(url: str, settings: AkhbarSettings) -> tuple[bytes, str | None, str]:
+    """The page at ``url``, refused (like the crawler does) when over its size limit."""
+    limit = settings.crawl.max_response_bytes
     request = urllib.request.Request(url, headers={"User-Agent": settings.crawl.user_agent})
     try:
         with urllib.request.urlopen(request, timeout=settings.crawl.download_timeout) as resp:
-            body = resp.read(20 * 1024 * 1024)
+            declared = resp.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                fail(_too_large(url, limit, int(declared)))
+            body = resp.read(limit + 1)
+            if len(body) > limit:
+                fail(_too_large(url, limit))
             return body, resp.headers.get_content_charset(), resp.geturl()
     except OSError as exc:
         fail(f"cannot fetch {url}: {exc}")
@@ -393,12 +529,12 @@ def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None
     """Per source: pages, articles, duplicates and duplicate rate, rejected, failed, last run;
     then the most syndicated stories."""
     from akhbar.storage import Repository
-    from akhbar.storage.migrate import current_revision
     from akhbar.storage.provenance import duplicate_rates, top_syndicated
+    from akhbar.storage.runs import reap_on_read
 
-    engine = _engine(ctx)
-    if current_revision(engine) is None:
-        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    engine = _read_engine(ctx)
+    # dead runs shown as such
+    reap_on_read(Repository(engine), _settings(ctx).scheduler.stale_after)
     stories = top_syndicated(engine, top)
     if syndicated:
         if as_json:
@@ -437,7 +573,9 @@ def print_stats(rows: list[Any]) -> None:
         last = f"{r.last_run_at:%Y-%m-%d %H:%M} {r.last_run_status}" if r.last_run_at else "-"
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(r.reasons.items()))
         table.add_row(r.source, *map(str, values), last, reasons)
-    table.add_row("[bold]total[/]", *(f"[bold]{t}[/]" for t in totals), "", "")
+    table.add_row(
+        Text("total", style="bold"), *(Text(str(t), style="bold") for t in totals), "", ""
+    )
     console.print(table)
 
 
@@ -562,17 +700,14 @@ def print_syndicated(stories: list[Any]) -> None:
 
 
 @cli.command()
-@click.argument("article_id", type=int)
+@click.argument("article_id", type=click.IntRange(min=0, max=MAX_ID))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
     """The copies of one story: source, URL, kind, similarity, containment, when found."""
-    from akhbar.storage.migrate import current_revision
     from akhbar.storage.provenance import copies_of
 
-    engine = _engine(ctx)
-    if current_revision(engine) is None:
-        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    engine = _read_engine(ctx)
     story = copies_of(engine, article_id)
     if story is None:
         fail(f"no article {article_id}")
@@ -581,7 +716,7 @@ def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
         return
     console.print(
         f"article {story.article_id} ({story.source}, stored {story.stored_at:%Y-%m-%d %H:%M}): "
-        f"{story.title}\n{story.url}",
+        f"{escape(story.title)}\n{escape(story.url)}",
         highlight=False,
     )
     table = Table("source", "url", "kind", "similarity", "containment", "found")
@@ -612,7 +747,9 @@ def schedule(ctx: click.Context, list_only: bool, as_json: bool) -> None:
         run_scheduler(settings)  # logs the seeds problems itself (and again on SIGHUP)
         return
     for error in seed_errors:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
     entries = schedule_listing(settings)
     if as_json:
         click.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, default=str))
@@ -644,13 +781,12 @@ def _print_schedule(entries: list[Any]) -> None:
 @click.pass_context
 def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> None:
     """Recent crawl runs (of SOURCE, or of all) with their counters and status."""
-    from akhbar.storage.migrate import current_revision
     from akhbar.storage.repository import Repository
-    from akhbar.storage.runs import recent_runs
+    from akhbar.storage.runs import reap_on_read, recent_runs
 
-    engine = _engine(ctx)
-    if current_revision(engine) is None:
-        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
+    engine = _read_engine(ctx)
+    # dead runs shown as such
+    reap_on_read(Repository(engine), _settings(ctx).scheduler.stale_after)
     rows = recent_runs(Repository(engine), source, limit)
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, default=str))
@@ -804,15 +940,6 @@ def backfill(
 
 
 # -- readers: export and search (issue 7) -----------------------------------------------------
-def _reader_engine(ctx: click.Context) -> Any:
-    from akhbar.storage.migrate import current_revision
-
-    engine = _engine(ctx)
-    if current_revision(engine) is None:
-        fail("the database has no akhbar schema yet (run `akhbar db upgrade` or a crawl)")
-    return engine
-
-
 def _since_option(value: str | None) -> Any:
     from akhbar.storage.feed import parse_since
 
@@ -836,7 +963,7 @@ def _since_option(value: str | None) -> Any:
 @click.option("--since", metavar="DATE", help="Only articles published at or after DATE (UTC).")
 @click.option(
     "--after-id",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_ID),
     default=None,
     metavar="N",
     help="Only articles stored after the cursor N (the cursor a previous export printed).",
@@ -880,6 +1007,8 @@ def export(
             after_id = int(cursor_file.read_text(encoding="utf-8").strip() or 0)
         except ValueError:
             fail(f"{cursor_file} does not hold a cursor (an integer)")
+        if not 0 <= after_id <= MAX_ID:
+            fail(f"{cursor_file} holds {after_id}, not a cursor (0 to {MAX_ID})")
     filters = FeedFilter(
         after_id=after_id or 0,
         since=_since_option(since),
@@ -887,7 +1016,7 @@ def export(
         languages=languages,
         include_duplicates=include_duplicates,
     )
-    engine = _reader_engine(ctx)
+    engine = _read_engine(ctx)
     to_stdout = out_path == "-"
     if to_stdout and fmt == "parquet" and sys.stdout.isatty():
         fail("parquet is binary: use --out PATH or redirect stdout")
@@ -926,7 +1055,7 @@ def export(
         cursor_file.write_text(f"{summary.cursor}\n", encoding="utf-8")
     where = "stdout" if to_stdout else str(target)
     err_console.print(
-        f"exported {summary.count} article(s) as {summary.format} to {where}; "
+        f"exported {summary.count} article(s) as {summary.format} to {escape(where)}; "
         f"cursor {summary.cursor} (next: --after-id {summary.cursor})",
         highlight=False,
     )
@@ -951,7 +1080,7 @@ def search_command(
     from akhbar.storage.search import search
 
     hits = search(
-        _reader_engine(ctx), query, sources=sources, since=_since_option(since), limit=limit
+        _read_engine(ctx), query, sources=sources, since=_since_option(since), limit=limit
     )
     if as_json:
         records = [
@@ -1015,7 +1144,7 @@ def localweb(seeds_out: Path | None, scale: int | None, seed: int) -> None:
         if seeds_out:
             seeds_out.mkdir(parents=True, exist_ok=True)
             web.write_seeds(seeds_out)
-            console.print(f"seeds written to {seeds_out}")
+            console.print(f"seeds written to {escape(str(seeds_out))}")
         for site in web.sites:
             console.print(f"{site.name:<16} {site.base_url}  {site.title}")
         console.print("serving; Ctrl-C to stop")
@@ -1032,7 +1161,6 @@ def demo(ctx: click.Context, fresh: bool) -> None:
 
     from sqlalchemy.engine import make_url
 
-    from akhbar.crawler.process import run_crawl
     from akhbar.localweb import LocalNewsWeb
     from akhbar.seeds import load_seeds
     from akhbar.storage import Repository, make_engine
@@ -1055,8 +1183,9 @@ def demo(ctx: click.Context, fresh: bool) -> None:
         loaded = load_seeds(Path(tmp))
         if loaded.errors:
             fail(f"demo seeds invalid: {loaded.errors[0]}")
-        console.print(f"[bold]crawling into[/] {url.render_as_string(hide_password=True)}")
-        run_crawl(settings.model_copy(update={"seeds_dir": Path(tmp)}), loaded.sources)
+        console.print(f"[bold]crawling into[/] {escape(url.render_as_string(hide_password=True))}")
+        demo_settings = settings.model_copy(update={"seeds_dir": Path(tmp)})
+        _crawl_showing_progress(demo_settings, loaded.sources, "manual")
         truth = web.truth
     rows = Repository(
         make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
@@ -1077,11 +1206,13 @@ def demo(ctx: click.Context, fresh: bool) -> None:
     table = Table("known truth of the local web", "expected", "stored", "")
     for key, want in expected.items():
         ok = got[key] == want
-        table.add_row(key, str(want), str(got[key]), "[green]✓[/]" if ok else "[red]✗[/]")
+        mark = Text("✓", style="green") if ok else Text("✗", style="red")
+        table.add_row(key, str(want), str(got[key]), mark)
     console.print(table)
     if got != expected:
         fail("the demo database does not match the local web's known truth")
-    console.print(f"[green]demo database:[/] {url.render_as_string(hide_password=True)}")
+    shown = escape(url.render_as_string(hide_password=True))
+    console.print(f"[green]demo database:[/] {shown}")
 
 
 def main() -> None:

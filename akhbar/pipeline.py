@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from akhbar.cleaner import extract
@@ -30,6 +30,7 @@ from akhbar.settings import CleanerSettings
 from akhbar.storage import IngestWriter, RunCounters
 from akhbar.storage.repository import compress_html
 from akhbar.storage.search import search_documents
+from akhbar.unit_of_work import PendingPage, UnitOfWork, describe
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,6 @@ CANONICAL_MIN_SIMILARITY = 0.3
 # The learned boilerplate model is saved this often (seconds) and when the run ends: it is an
 # optimisation, and saving its changed lines after every commit cost more than storing pages.
 BOILERPLATE_SAVE_EVERY = 30.0
-
-# The pages of an uncommitted batch are kept for a replay after a database error, up to this
-# many bytes of bodies (memory stays bounded with huge pages; the rest is fetched next run).
-REPLAY_MAX_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,21 +145,16 @@ class Ingestor:
         # a batch is committed when it has batch_size pages or is this many seconds old: new
         # articles wait in it with the dedup lock held, so other processes wait at most this
         self.commit_interval = commit_interval
-        self._batch_began: float | None = None
         self._locked_generation: int | None = None  # the transaction holding the dedup lock
-        # crash safety (issue 8): the pages of the uncommitted batch, kept to be replayed once
-        # after a database error, and the counters as of the last commit (restored on rollback)
-        self._batch: list[FetchedPage] = []
-        self._batch_bytes = 0
-        self._unreplayable = 0  # pages of the batch not kept (over REPLAY_MAX_BYTES)
-        self._generation = writer.generation  # the writer's transaction the batch belongs to
-        self._committed = replace(self.counters)
+        # crash safety: the open batch of the writer (shared by every source of the process)
+        # is kept by its unit of work, which replays it after a database error
+        self.unit = UnitOfWork.of(writer)
+        self.committed = replace(self.counters)  # the counters as of the last commit
         self.db_errors = 0  # database errors met (each rolled back its batch)
         self.pages_lost = 0  # pages left unstored after the retry failed too (fetched next run)
         self.seconds = StageSeconds()
-        # extraction results of the batch's pages, for a replay without cleaning them again
-        self._cleaned: dict[int, tuple[ExtractResult, Prepared | None]] = {}
         self._prepared: Prepared | None = None  # of the page being ingested
+        self.unit.join(self)
 
     def ingest(
         self,
@@ -178,35 +170,42 @@ class Ingestor:
         page is cleaned here.
 
         A database error (connection lost, server restarted, SQLite busy past its timeout)
-        does not raise either: the batch is rolled back and its pages replayed once on a fresh
-        connection; if that fails too they stay unstored and the next run fetches them again.
-        Either way no half-written batch is ever committed.
+        does not raise either: the batch (the pages of every source sharing the writer) is
+        rolled back and replayed once on a fresh connection; pages that fail again stay
+        unstored, are reported, and the next run fetches them again. Either way no
+        half-written batch is ever committed (see :mod:`akhbar.unit_of_work`).
         """
-        if self._generation != self.writer.generation:
-            # another ingestor sharing the writer committed (or rolled back) our pages with its
-            # own: they are settled, never to be replayed (a replay would store them twice)
-            self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
-            self._batch_began = None
-            self._cleaned.clear()
-            self._committed = replace(self.counters)
-            self._generation = self.writer.generation
         self.seconds.extract += cpu_seconds
-        if extracted is not None:
-            self._cleaned[id(page)] = (extracted, prepared)
-        self._remember(page)
+        if self.unit.broken is not None:
+            return self._not_stored(page, self.unit.broken)
+        entry = PendingPage(self, page, extracted, prepared)
+        self.unit.remember(entry)
         try:
             result = self._ingest_one(page, extracted, prepared)
-            if self.writer.due() or self.batch_age() >= self.commit_interval:
-                self._commit()
+            if self.writer.due() or self.unit.age() >= self.commit_interval:
+                self.unit.commit()
         except Exception as exc:
-            return self._recover(exc)
-        if not self._batch and not self._unreplayable:  # committed while processing
-            self._committed = replace(self.counters)
+            self.unit.recover(exc, self)
+            if entry.result is None:
+                return IngestResult(PageOutcome.ERROR, f"database: {describe(exc)}")
+            return entry.result
         return result
+
+    def replay(
+        self, page: FetchedPage, extracted: ExtractResult | None, prepared: Prepared | None
+    ) -> IngestResult:
+        """Process a page of a rolled-back batch again (raises on a database error)."""
+        return self._ingest_one(page, extracted, prepared)
+
+    def _not_stored(self, page: FetchedPage, why: str) -> IngestResult:
+        """A page met after the writer gave up: not stored, not counted, reported."""
+        self.pages_lost += 1  # noted on the run; the one error line was logged when it broke
+        log.debug("%s not stored (database writes failing) %s", self.source.name, page.url)
+        return IngestResult(PageOutcome.ERROR, f"database: {why}")
 
     def batch_age(self) -> float:
         """Seconds since the uncommitted batch took its first page (0 when there is none)."""
-        return 0.0 if self._batch_began is None else time.monotonic() - self._batch_began
+        return self.unit.age()
 
     def commit_if_old(self) -> None:
         """Commit a batch older than ``commit_interval`` (called on a timer: a crawl waiting on
@@ -214,21 +213,26 @@ class Ingestor:
         if self.batch_age() >= self.commit_interval:
             self.flush()
 
-    def _remember(self, page: FetchedPage) -> None:
-        if self._batch_began is None:
-            self._batch_began = time.monotonic()
-        if self._batch_bytes + len(page.body) <= REPLAY_MAX_BYTES:
-            self._batch.append(page)
-            self._batch_bytes += len(page.body)
-        else:
-            self._unreplayable += 1
+    def settled(self) -> None:
+        """The writer committed (this source's pages with everyone's): keep the counters as
+        committed, and save the boilerplate model when it is due."""
+        self.committed = replace(self.counters)
+        if time.monotonic() - self._boilerplate_saved >= BOILERPLATE_SAVE_EVERY:
+            self._save_boilerplate()
 
-    def _forget_batch(self) -> list[FetchedPage]:
-        pages, self._batch, self._batch_bytes = self._batch, [], 0
-        self._cleaned = {id(p): self._cleaned[id(p)] for p in pages if id(p) in self._cleaned}
-        self.pages_lost += self._unreplayable
-        self._unreplayable = 0
-        return pages
+    def _save_boilerplate(self) -> None:
+        if self.boilerplate is None or self.boilerplate_store is None:
+            return
+        self._boilerplate_saved = time.monotonic()
+        try:
+            self.boilerplate_store.save(self.boilerplate)
+        except Exception as exc:  # the model is an optimisation: never fail a run for it
+            log.error(
+                "%s: saving the boilerplate model failed (%s); kept for the next batch",
+                self.source.name,
+                type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
 
     def _ingest_one(
         self, page: FetchedPage, extracted: ExtractResult | None, prepared: Prepared | None
@@ -240,89 +244,13 @@ class Ingestor:
         finally:
             self._prepared = None
         self.counters.count(result.outcome)
-        log.info(
+        log.debug(  # one line per page: `akhbar --verbose` (progress and totals otherwise)
             "%s %s %s%s",
             self.source.name,
             result.outcome.value,
             page.url,
             f" ({result.reason})" if result.reason else "",
         )
-        return result
-
-    def _commit(self, save_model: bool = False) -> None:
-        """Commit the batch (raises on a database error); then save the boilerplate model when
-        it is due (or ``save_model``)."""
-        self.writer.commit()
-        self._generation = self.writer.generation
-        self._batch, self._batch_bytes, self._unreplayable = [], 0, 0
-        self._batch_began = None
-        self._cleaned.clear()
-        due = time.monotonic() - self._boilerplate_saved >= BOILERPLATE_SAVE_EVERY
-        if (
-            self.boilerplate is not None
-            and self.boilerplate_store is not None
-            and (due or save_model)
-        ):
-            self._boilerplate_saved = time.monotonic()
-            try:
-                self.boilerplate_store.save(self.boilerplate)
-            except Exception as exc:  # the model is an optimisation: never fail a run for it
-                log.error(
-                    "%s: saving the boilerplate model failed (%s); kept for the next batch",
-                    self.source.name,
-                    type(exc).__name__,
-                    exc_info=log.isEnabledFor(logging.DEBUG),
-                )
-
-    def _rollback(self) -> list[FetchedPage]:
-        """Drop the uncommitted batch everywhere: database, dedup index, counters."""
-        try:
-            lost = self.writer.rollback()
-        except Exception:  # the connection may be gone; the session is reset either way
-            log.warning("%s: rollback after a database error failed", self.source.name)
-            lost = list(self.writer.pending_article_ids)
-            self.writer.pending_article_ids.clear()
-            self.writer.pending = 0
-        self._generation = self.writer.generation
-        self._batch_began = None
-        for article_id in lost:
-            self.dedup.remove(article_id)
-        for f in fields(RunCounters):
-            setattr(self.counters, f.name, getattr(self._committed, f.name))
-        return self._forget_batch()
-
-    def _recover(self, exc: Exception) -> IngestResult:
-        """After a database error: roll the batch back and replay its pages once."""
-        self.db_errors += 1
-        pages = self._rollback()
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
-        log.error(
-            "%s: database error (%s); batch of %d pages rolled back, retrying it once",
-            self.source.name,
-            error,
-            len(pages),
-            exc_info=log.isEnabledFor(logging.DEBUG),
-        )
-        result = IngestResult(PageOutcome.ERROR, f"database: {error}")
-        try:
-            for page in pages:
-                self._remember(page)
-                extracted, prepared = self._cleaned.get(id(page), (None, None))
-                result = self._ingest_one(page, extracted, prepared)
-            self._commit()
-        except Exception as again:
-            self.db_errors += 1
-            left = self._rollback()
-            self.pages_lost += len(left)
-            log.error(
-                "%s: database error again (%s); %d pages left for the next run: %s",
-                self.source.name,
-                type(again).__name__,
-                len(left),
-                " ".join(p.url for p in left),
-            )
-            return IngestResult(PageOutcome.ERROR, f"database: {error}")
-        self._committed = replace(self.counters)
         return result
 
     def _process(self, page: FetchedPage, extracted: ExtractResult | None) -> IngestResult:
@@ -499,13 +427,15 @@ class Ingestor:
         return self._duplicate(page, article, of, DuplicateKind.EXACT, 1.0, 1.0)
 
     def flush(self, save_model: bool = False) -> None:
-        """Commit the current batch; on a database error replay it once (see :meth:`ingest`)."""
-        try:
-            self._commit(save_model)
-        except Exception as exc:
-            self._recover(exc)
-            return
-        self._committed = replace(self.counters)
+        """Commit the open batch; on a database error replay it once (see :meth:`ingest`).
+        ``save_model`` saves the boilerplate model too (at the end of a run)."""
+        if self.unit.broken is None:
+            try:
+                self.unit.commit()
+            except Exception as exc:
+                self.unit.recover(exc, self)
+        if save_model and self.unit.broken is None:
+            self._save_boilerplate()
 
     def close(self) -> RunCounters:
         """Commit what is pending and save the boilerplate model (the writer itself is closed by

@@ -6,16 +6,23 @@ model yet); records that changed are rewritten and their dedup verdicts re-judge
 
 * an article whose text or metadata changed is updated in place (and re-indexed); if its new
   text now copies another article and nothing copies it, it becomes a duplicate;
-* an article page that the cleaner now rejects loses its record, unless other pages are
-  recorded as its copies: then the record, its copies' ``duplicates`` rows and their
-  ``article_id`` links are kept as they are (no provenance lost, no foreign key touched) and
-  the page row is flagged: outcome stays ``article``, ``reason`` becomes ``kept: …`` with the
-  cleaner's rejection (counted as ``kept_copied``). The flag goes when a later cleaner accepts
-  the page again; once no copy points at the record, the next reprocess rejects it as usual.
-  Promoting a copy instead would re-judge pages of other sources, with their own cleaner
-  settings, in this source's pass;
-* a rejected page that is now an article goes through the normal ingest path (new or copy);
-* a duplicate whose text no longer copies its original becomes an article, or is rejected.
+* an article row is never deleted and its id never reused (readers page through ids): an
+  article page that the cleaner now rejects becomes ``rejected`` and its record is
+  *withdrawn* (``articles.status``, ``withdrawn_at``, ``withdrawn_reason``), keeping the text
+  readers saw and leaving the dedup index, unless other pages are recorded as its copies: then
+  the record, its copies' ``duplicates`` rows and their ``article_id`` links are kept as they
+  are (no provenance lost) and the page row is flagged: outcome stays ``article``, ``reason``
+  becomes ``kept: …`` with the cleaner's rejection (counted as ``kept_copied``). The flag goes
+  when a later cleaner accepts the page again; once no copy points at the record, the next
+  reprocess withdraws it as usual. Promoting a copy instead would re-judge pages of other
+  sources, with their own cleaner settings, in this source's pass;
+* an article whose new text copies another article (and that nothing copies) is withdrawn
+  too (reason ``copy of article N``) and its page recorded as that article's copy;
+* a rejected page that is now an article goes through the normal ingest path (new or copy),
+  except when it was a withdrawn article: that row is restored under its id (``restored``),
+  or stays withdrawn as a copy when its text now copies an active article;
+* a duplicate whose text no longer copies its original becomes an article (restoring its own
+  withdrawn row if it had one), or is rejected.
 
 Each source's pass is one ``crawl_runs`` row of kind ``reprocess`` and commits in batches, so
 an interrupted reprocess is resumed by running it again: pages already brought up to date come
@@ -43,6 +50,8 @@ from akhbar.storage import Repository, RunCounters, make_engine
 from akhbar.storage import reprocess_store as store
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.migrate import ensure_schema
+from akhbar.storage.models import ARTICLE_WITHDRAWN
+from akhbar.storage.models import Article as ArticleRow
 
 __all__ = ["KEPT_PREFIX", "ReprocessSummary", "reprocess"]
 
@@ -68,6 +77,7 @@ class ReprocessSummary:
     now_article: int = 0
     now_duplicate: int = 0
     kept_copied: int = 0  # now rejected, kept (and flagged) because copies point at it
+    restored: int = 0  # withdrawn articles accepted again (among now_article)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -131,13 +141,59 @@ class _SourcePass:
         return rejection.reason.value + (f": {rejection.detail}" if rejection.detail else "")
 
     def _ingest(self, item: store.StoredPage, article: Article) -> str:
+        row = store.own_article(self.writer, item.page.url)
+        if row is not None and row.status == ARTICLE_WITHDRAWN:
+            return self._restore(item, row, article)
         result = self.ingestor._store(item.page, article)
         return "now_duplicate" if result.outcome is PageOutcome.DUPLICATE else "now_article"
+
+    def _restore(self, item: store.StoredPage, row: ArticleRow, article: Article) -> str:
+        """A withdrawn article's page is accepted again: the same row comes back (same id),
+        unless its text now copies an active article (then the page is recorded as a copy)."""
+        fingerprint = self.dedup.fingerprint(article.text)
+        verdict = self.dedup.check(fingerprint)
+        if isinstance(verdict, Duplicate):
+            reason = f"copy of article {verdict.of}"
+            if row.withdrawn_reason != reason:
+                store.withdraw_article(self.writer, row, reason)
+            self.ingestor._duplicate(
+                item.page,
+                article,
+                verdict.of,
+                verdict.kind,
+                verdict.similarity,
+                verdict.containment,
+            )
+            return "now_duplicate"
+        store.restore_article(
+            self.writer, row, article, fingerprint.text_hash, fingerprint.signature_bytes()
+        )
+        self.dedup.add(row.id, fingerprint)
+        store.set_article(self.writer, item.id, row.id, article.canonical_url)
+        self.summary.restored += 1
+        log.info("%s reprocess restored article %d %s", self.source.name, row.id, item.page.url)
+        return "now_article"
+
+    def _withdraw(self, item: store.StoredPage, row: ArticleRow, reason: str) -> None:
+        self.dedup.remove(row.id)
+        store.withdraw_article(self.writer, row, reason)
+        log.info(
+            "%s reprocess withdrew article %d %s: %s",
+            self.source.name,
+            row.id,
+            item.page.url,
+            reason,
+        )
 
     def _was_article(self, item: store.StoredPage, new: Article | Rejection) -> str:
         row = store.own_article(self.writer, item.page.url)
         if row is None:  # the page pointed at another article ("already stored"): leave it
             return "unchanged"
+        if row.status == ARTICLE_WITHDRAWN:  # (a page left behind by an interrupted pass)
+            if isinstance(new, Rejection):
+                store.set_rejected(self.writer, item.id, self._reason(new), row.id)
+                return "now_rejected"
+            return self._restore(item, row, new)
         if isinstance(new, Rejection):
             if store.has_copies(self.writer, row.id):
                 flag = KEPT_PREFIX + self._reason(new)
@@ -147,9 +203,8 @@ class _SourcePass:
                 self.summary.notes.append(f"{item.page.url}: {flag}")
                 log.warning("%s reprocess kept %s: %s", self.source.name, item.page.url, flag)
                 return "kept_copied"
-            self.dedup.remove(row.id)
-            store.delete_article(self.writer, row.id)
-            store.set_rejected(self.writer, item.id, self._reason(new))
+            self._withdraw(item, row, "rejected: " + self._reason(new))
+            store.set_rejected(self.writer, item.id, self._reason(new), row.id)
             return "now_rejected"
         unflagged = bool(item.reason and item.reason.startswith(KEPT_PREFIX))
         if unflagged:  # accepted again: the page is a plain article
@@ -160,8 +215,11 @@ class _SourcePass:
         self.dedup.remove(row.id)
         verdict = self.dedup.check(fingerprint)
         if isinstance(verdict, Duplicate) and not store.has_copies(self.writer, row.id):
-            store.delete_article(self.writer, row.id)
-            return self._ingest(item, new)
+            self._withdraw(item, row, f"copy of article {verdict.of}")
+            self.ingestor._duplicate(
+                item.page, new, verdict.of, verdict.kind, verdict.similarity, verdict.containment
+            )
+            return "now_duplicate"
         store.update_article(
             self.writer, row, new, fingerprint.text_hash, fingerprint.signature_bytes()
         )
@@ -172,7 +230,8 @@ class _SourcePass:
     def _was_duplicate(self, item: store.StoredPage, new: Article | Rejection) -> str:
         if isinstance(new, Rejection):
             store.delete_duplicate(self.writer, item.page.url)
-            store.set_rejected(self.writer, item.id, self._reason(new))
+            row = store.own_article(self.writer, item.page.url)  # withdrawn as a copy before
+            store.set_rejected(self.writer, item.id, self._reason(new), row.id if row else None)
             return "now_rejected"
         verdict = self.dedup.check(self.dedup.fingerprint(new.text))
         of = store.duplicate_of(self.writer, item.page.url)
@@ -185,7 +244,7 @@ class _SourcePass:
         if isinstance(new, Rejection):
             reason = self._reason(new)
             if reason != item.reason:
-                store.set_rejected(self.writer, item.id, reason)
+                store.set_rejected(self.writer, item.id, reason, item.article_id)
             return "unchanged"
         return self._ingest(item, new)
 

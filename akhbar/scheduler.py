@@ -52,6 +52,7 @@ from akhbar.storage.runs import (
     interrupt_runs_of,
     note_on_runs_of,
     reap_dead_runs,
+    reap_on_read,
     recent_runs,
 )
 from akhbar.storage.types import utcnow
@@ -216,6 +217,7 @@ def schedule_listing(settings: AkhbarSettings) -> list[ScheduleEntry]:
         jobs = {job.id: job for job in store.get_all_jobs()}
     finally:
         store.shutdown()
+    reap_on_read(repo, settings.scheduler.stale_after)  # a dead run is not shown running
     last: dict[str, tuple[str, datetime]] = {}
     for run in reversed(recent_runs(repo, limit=500)):
         last[run.source] = (run.status, run.started_at)

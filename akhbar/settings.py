@@ -108,6 +108,19 @@ class CrawlSettings(BaseModel):
         description="seconds a batch may stay uncommitted (it holds the dedup decision lock, "
         "which other crawl processes wait for, and on SQLite the write lock)",
     )
+    progress_every: float = Field(
+        default=15.0,
+        gt=0,
+        description="seconds between the one-line progress reports of `akhbar crawl` when "
+        "its output is not a terminal (a terminal gets a live display instead)",
+    )
+    max_failed_commits: int = Field(
+        default=3,
+        ge=1,
+        description="batches in a row that cannot be stored, even after their replay, before "
+        "the crawl stops fetching and closes its runs as failed (a persistent write error: "
+        "disk full, read-only database)",
+    )
 
 
 class SchedulerSettings(BaseModel):

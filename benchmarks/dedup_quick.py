@@ -35,11 +35,9 @@ from akhbar.dedup.minhash import build_signature, shingles  # noqa: E402
 from akhbar.dedup.normalize import normalize_text, words  # noqa: E402
 from akhbar.settings import DedupSettings  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
-
 
 def cases() -> dict[str, tuple[str, str]]:
-    a3, a0 = article_003(SHARED), article_000(SHARED)
+    a3, a0 = article_003(), article_000()
     rep3 = republish(a3, dateline="الدوحة - وكالات", drop=5)
     rep0 = republish(a0, dateline="موسكو - وكالات", drop=10)
     return {
@@ -98,7 +96,7 @@ def lsh_curve() -> None:
 
 def speed() -> None:
     dedup = Deduplicator(DedupSettings())
-    text = article_003(SHARED)
+    text = article_003()
     start = time.perf_counter()
     for _ in range(50):
         fp = dedup.fingerprint(text)

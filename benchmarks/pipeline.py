@@ -17,7 +17,11 @@ server's CPU shows apart from the crawler's, and prints in one run:
   pages, the crawl's own ``stage seconds:`` lines when it logs them, and the database checked
   against the web's known truth (articles, duplicates, rejected, failed).
 
-Issue 9 (part 2) and issue 8 (part 5, the 20k-page load crawl) share this one benchmark.
+``--real crawl|warc|both`` measures the same on the real pages of ``../shared/real-pages`` and
+``../shared/wcxb-articles`` instead (:mod:`realweb`): served on loopback and crawled with
+``akhbar crawl --all``, and/or written to a WARC and ingested with ``akhbar backfill --warc``;
+bare ``trafilatura.extract(with_metadata=True)`` on the same HTML in one process, ratios, start-up
+(command start to the first request and to the first stored page), peak RSS, the per-stage split.
 """
 
 from __future__ import annotations
@@ -262,10 +266,13 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
-def tree_rss_kib(root: int) -> tuple[int, int, int]:
-    """(summed RSS, summed PSS in KiB, process count) of ``root`` and all its descendants."""
+def tree_rss_kib(root: int, cpu: dict[int, float] | None = None) -> tuple[int, int, int]:
+    """(summed RSS, summed PSS in KiB, process count) of ``root`` and all its descendants;
+    ``cpu`` gets each one's CPU seconds so far (a forkserver's workers are not the command's
+    children, so ``RUSAGE_CHILDREN`` misses them)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -277,6 +284,7 @@ def tree_rss_kib(root: int) -> tuple[int, int, int]:
         pid = int(entry)
         children.setdefault(int(stat[1]), []).append(pid)
         rss[pid] = int(statm[1]) * PAGE_SIZE // 1024
+        ticks[pid] = int(stat[11]) + int(stat[12])
     total, pss, count, todo = 0, 0, 0, [root]
     while todo:
         pid = todo.pop()
@@ -284,6 +292,8 @@ def tree_rss_kib(root: int) -> tuple[int, int, int]:
             total += rss[pid]
             pss += pss_kib(pid)
             count += 1
+            if cpu is not None:
+                cpu[pid] = max(cpu.get(pid, 0.0), ticks[pid] / CLOCK_TICKS)
         todo.extend(children.get(pid, ()))
     return total, pss, count
 
@@ -310,6 +320,8 @@ class CrawlResult:
     stored: dict[str, int]
     page_rows: int
     stderr_tail: str
+    started: float = 0.0  # time.time() when the command was started
+    first_row: float | None = None  # seconds from the command's start to its first page row
 
 
 def count_pages(engine_url: str) -> Callable[[], int]:
@@ -325,30 +337,43 @@ def count_pages(engine_url: str) -> Callable[[], int]:
     return count
 
 
-def crawl(db: str, db_url: str, served: Served, tmp: Path) -> CrawlResult:
+def crawl(
+    db: str,
+    db_url: str,
+    served: Served | RealServed,
+    tmp: Path,
+    args: Sequence[str] = ("crawl", "--all", "--json"),
+) -> CrawlResult:
+    """Run ``akhbar ARGS`` (a crawl, or a backfill) as a user would, sampling its memory and the
+    database's page rows as it goes."""
     env = {**os.environ, "AKHBAR_LOG_LEVEL": "INFO"}
     cmd = [sys.executable, "-m", "akhbar", "--db", db_url, "--seeds", str(served.seeds)]
     out_path, err_path = tmp / f"{db}.out", tmp / f"{db}.err"
     usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    server_before = cpu_seconds(served.proc.pid)
+    server_before = cpu_seconds(served.proc.pid) if served.proc else 0.0
     counter = count_pages(db_url)
     samples: list[Sample] = []
     with out_path.open("w") as out, err_path.open("w") as err:
         start = time.monotonic()
-        proc = subprocess.Popen([*cmd, "crawl", "--all", "--json"], stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen([*cmd, *args], stdout=out, stderr=err, env=env)
         done = threading.Event()
+        first_row: list[float] = []
+        tree_cpu: dict[int, float] = {}
 
         def sampler() -> None:
             tick = 0
             pages = 0
             while not done.is_set():
-                rss, pss, count = tree_rss_kib(proc.pid)
-                if tick % 2 == 0:
+                rss, pss, count = tree_rss_kib(proc.pid, tree_cpu)
+                if tick % 2 == 0 or not first_row:
                     pages = max(pages, counter())
+                    if pages > 0 and not first_row:
+                        first_row.append(time.monotonic() - start)
                 if rss:
                     samples.append(Sample(time.monotonic() - start, rss, pss, count, pages))
                 tick += 1
-                done.wait(SAMPLE_EVERY)
+                # fine-grained until the first stored page (start-up), then every SAMPLE_EVERY
+                done.wait(SAMPLE_EVERY if first_row else 0.05)
 
         thread = threading.Thread(target=sampler, daemon=True)
         thread.start()
@@ -356,9 +381,11 @@ def crawl(db: str, db_url: str, served: Served, tmp: Path) -> CrawlResult:
         seconds = time.monotonic() - start
         done.set()
         thread.join()
-    server_cpu = cpu_seconds(served.proc.pid) - server_before
+    server_cpu = cpu_seconds(served.proc.pid) - server_before if served.proc else 0.0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    crawl_cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    children_cpu = usage.ru_utime - usage_before.ru_utime + usage.ru_stime - usage_before.ru_stime
+    # reaped descendants are in the rusage; a forkserver's workers only in the samples
+    crawl_cpu = max(children_cpu, sum(tree_cpu.values()))
     stderr = err_path.read_text(errors="replace")
     stage_lines = [line for line in stderr.splitlines() if "stage seconds:" in line]
     try:
@@ -390,13 +417,15 @@ def crawl(db: str, db_url: str, served: Served, tmp: Path) -> CrawlResult:
         stored,
         page_rows,
         stderr[-3000:],
+        started=time.time() - seconds,
+        first_row=first_row[0] if first_row else None,
     )
 
 
 @contextmanager
-def database(kind: str, tmp: Path) -> Iterator[str]:
+def database(kind: str, tmp: Path, name: str = "pipeline") -> Iterator[str]:
     if kind == "sqlite":
-        yield f"sqlite:///{tmp / 'pipeline.db'}"
+        yield f"sqlite:///{tmp / f'{name}.db'}"
         return
     with scratch_postgres_database(PG_SERVER, "akhbar_bench") as url:
         yield url
@@ -479,6 +508,150 @@ def report(
     return ok
 
 
+# -- real pages -----------------------------------------------------------------------------
+@dataclass
+class RealServed:
+    """The real pages on loopback (``benchmarks/realweb.py serve``, own process), or none for
+    a WARC backfill; ``seeds`` holds the sources either way."""
+
+    proc: subprocess.Popen[str] | None
+    seeds: Path
+    pages: int
+    first_request: list[float] = field(default_factory=list)  # time.time() of each site's first
+
+
+@contextmanager
+def serve_real(seeds: Path, hosts: int, limit: int | None) -> Iterator[RealServed]:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "realweb.py"), "serve"]
+    if limit:
+        cmd += ["--limit", str(limit)]
+    proc = subprocess.Popen(
+        [*cmd, "--seeds-out", str(seeds), "--hosts", str(hosts)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        count = 0
+        for line in proc.stdout:
+            if line.startswith("ready "):
+                count = int(line.split()[1])
+                break
+        else:
+            raise SystemExit("the real-page web did not start")
+        served = RealServed(proc, seeds, count)
+        stdout = proc.stdout
+
+        def read_first_requests() -> None:
+            for line in stdout:
+                if line.startswith("first-request "):
+                    served.first_request.append(float(line.split()[1]))
+
+        threading.Thread(target=read_first_requests, daemon=True).start()
+        yield served
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def bare_real(pages: list[tuple[str, bytes]]) -> Rate:
+    """Bare single-process ``trafilatura.extract(with_metadata=True)``, default options: what a
+    user of trafilatura alone would run on the same HTML."""
+    import trafilatura
+
+    def run() -> None:
+        for url, html in pages:
+            trafilatura.extract(html, url=url, with_metadata=True)
+
+    trafilatura.extract(pages[0][1], url=pages[0][0])  # warm-up: imports, caches
+    return per_second(len(pages), run)
+
+
+def real_report(
+    label: str, result: CrawlResult, pages: int, bare: Rate, first_request: float | None
+) -> bool:
+    print(f"\n### {label} on {result.db}")
+    if result.returncode:
+        print(f"FAILED (exit {result.returncode}):\n{result.stderr_tail}")
+        return False
+    rate = pages / result.seconds
+    peak = max(result.samples, key=lambda s: s.rss_kib) if result.samples else None
+    print(f"- wall {result.seconds:.1f} s for {pages} pages ({result.page_rows} page rows)")
+    print(
+        f"- **{rate:.1f} pages/s = {rate / bare.wall:.2f}× bare trafilatura** (with metadata, one "
+        f"process); {pages / result.crawl_cpu:.1f} pages per CPU-second of the command's tree "
+        f"= {pages / result.crawl_cpu / bare.cpu:.2f}× bare's"
+    )
+    print(
+        f"- CPU: command tree {result.crawl_cpu:.0f} s ({result.crawl_cpu / result.seconds:.2f}"
+        f" cores), web server {result.server_cpu:.0f} s"
+    )
+    startup = []
+    if first_request is not None:
+        startup.append(f"first request after {first_request - result.started:.2f} s")
+    if result.first_row is not None:
+        startup.append(f"first page row after {result.first_row:.2f} s")
+    print(f"- start-up: {', '.join(startup) or 'not seen'}")
+    if peak:
+        print(
+            f"- peak RSS (command + descendants, summed): {mib(peak.rss_kib)} with "
+            f"{peak.processes} process(es); peak PSS {mib(max(s.pss_kib for s in result.samples))}"
+        )
+    totals = stage_totals(result.stage_lines)
+    if totals:
+        split = ", ".join(
+            f"{k}={v:.1f} ({v / pages * 1000:.1f} ms/page)"
+            for k, v in totals.items()
+            if k not in ("pages", "wall")
+        )
+        print(f"- stage seconds (summed over {len(result.stage_lines)} run(s)): {split}")
+    ok = result.page_rows == pages and result.stored.get("failed", 1) == 0
+    print(f"- database: {result.stored} — {'every page stored once' if ok else 'PAGES MISSING'}")
+    return ok
+
+
+def real_main(args: argparse.Namespace, kinds: list[str]) -> bool:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import realweb
+
+    ok = True
+    pages = realweb.load_pages(args.shared)[: args.limit]
+    sizes = [len(p.html) / 1024 for p in pages]
+    print(
+        f"## pipeline benchmark on real pages: {len(pages)} pages of {', '.join(realweb.SETS)}"
+        f" ({statistics.mean(sizes):.0f} KiB mean), {os.cpu_count()} CPUs, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    with tempfile.TemporaryDirectory(prefix="akhbar-realpipeline-") as name:
+        tmp = Path(name)
+        base = f"http://127.0.0.{realweb.FIRST_HOST}:8"
+        bare = bare_real([(f"{base}{p.path}", p.html) for p in pages])
+        print(f"- bare trafilatura.extract(with_metadata=True), one process: {bare} pages")
+        if args.real in ("crawl", "both"):
+            with serve_real(tmp / "seeds", args.hosts, args.limit) as served:
+                for kind in kinds:
+                    with database(kind, tmp, "real-crawl") as url:
+                        served.first_request.clear()
+                        result = crawl(kind, url, served, tmp)
+                    seen = [t for t in served.first_request if t >= result.started]
+                    first = min(seen) if seen else None
+                    ok &= real_report("akhbar crawl --all", result, len(pages), bare, first)
+        if args.real in ("warc", "both"):
+            warc = tmp / "real.warc.gz"
+            realweb.write_warc(warc, base, pages)
+            seeds = tmp / "warc-seeds"
+            seeds.mkdir()
+            (seeds / "realwarc.toml").write_text(realweb.seeds_toml("realwarc", base, len(pages)))
+            offline = RealServed(None, seeds, len(pages))
+            for kind in kinds:
+                with database(kind, tmp, "real-warc") as url:
+                    cmd = ("backfill", "--warc", str(warc), "--source", "realwarc", "--json")
+                    result = crawl(kind, url, offline, tmp, cmd)
+                ok &= real_report("akhbar backfill --warc", result, len(pages), bare, None)
+    return ok
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=20_000, help="article pages (default 20000)")
@@ -487,8 +660,19 @@ def main() -> None:
         "--bare-sample", type=int, default=400, help="pages for the single-process runs"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--real",
+        choices=["crawl", "warc", "both"],
+        help="real pages of ../shared instead of the scaled web: crawl them on loopback, "
+        "backfill them from a WARC, or both",
+    )
+    parser.add_argument("--hosts", type=int, default=4, help="--real crawl: loopback sites")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--limit", type=int, help="--real: the first N pages only (a smoke run)")
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    if args.real:
+        raise SystemExit(0 if real_main(args, kinds) else 1)
     ok = True
     with tempfile.TemporaryDirectory(prefix="akhbar-pipeline-") as name:
         tmp = Path(name)

@@ -95,11 +95,16 @@ def _cases() -> dict[str, Case]:
             ("--db", "not a url", "--seeds", str(good), *commands[cmd]),
             "error: invalid database URL",
         )
-    for cmd in ("crawl", "upgrade", "export"):
+    for cmd in ("crawl", "upgrade"):
         cases[f"sqlite-unwritable-{cmd}"] = Case(
             ("--db", UNWRITABLE, "--seeds", str(good), *commands[cmd]),
             "error: database error: unable to open database file (sqlite:////proc/",
         )
+    # a command that only reads does not try to create the missing file
+    cases["sqlite-missing-export"] = Case(
+        ("--db", UNWRITABLE, "--seeds", str(good), *commands["export"]),
+        "error: no database at /proc/",
+    )
     for cmd in ("schedule", "backfill", "search"):
         cases[f"pg-refused-{cmd}"] = Case(
             ("--db", PG_REFUSED, "--seeds", str(good), *commands[cmd]),
@@ -185,7 +190,7 @@ def test_one_clear_line(name: str, outcomes: dict[str, Outcome]) -> None:
 @pytest.mark.parametrize(
     "args, env",
     [
-        (("--db", UNWRITABLE, "stats"), {}),
+        (("--db", UNWRITABLE, "db", "upgrade"), {}),
         (("--db", "not a url", "stats"), {}),
         (("stats",), {"AKHBAR_DEDUP__NUM_PERM": "abc"}),
     ],

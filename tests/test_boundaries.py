@@ -13,6 +13,7 @@ FORBIDDEN = {
     "akhbar.dedup": {"scrapy", "twisted", "sqlalchemy"},
     "akhbar.storage": {"scrapy", "twisted"},
     "akhbar.pipeline": {"scrapy", "twisted"},
+    "akhbar.pool": {"scrapy", "twisted"},
 }
 
 

@@ -56,6 +56,9 @@ def test_crawl_unknown_source_fails_cleanly(sqlite_url: str) -> None:
 
 
 def test_stats_on_empty_database_says_so(sqlite_url: str) -> None:
+    from akhbar.storage import make_engine
+
+    make_engine(sqlite_url).connect().close()  # an empty SQLite file (a missing one: refused)
     result = run("--db", sqlite_url, "stats")
     assert result.exit_code == 1 and "no akhbar schema" in result.output
 

@@ -25,8 +25,8 @@ from akhbar.storage.models import Article, CrawlRun, Duplicate, Page
 SETTINGS = AkhbarSettings()
 
 
-def seed_000_paragraphs(shared_dir: Path) -> list[str]:
-    text = next((shared_dir / "seed-pages").glob("000_*.txt")).read_text(encoding="utf-8")
+def seed_000_paragraphs(seed_pages_dir: Path) -> list[str]:
+    text = next((seed_pages_dir).glob("000_*.txt")).read_text(encoding="utf-8")
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     # body from the standfirst to the last sub-section, without the sources list
     start = next(i for i, p in enumerate(paragraphs) if p.startswith("أعرب الرئيس"))
@@ -34,8 +34,8 @@ def seed_000_paragraphs(shared_dir: Path) -> list[str]:
     return paragraphs[start:end]
 
 
-def seed_003_paragraphs(shared_dir: Path) -> list[str]:
-    text = next((shared_dir / "seed-pages").glob("003_*.txt")).read_text(encoding="utf-8")
+def seed_003_paragraphs(seed_pages_dir: Path) -> list[str]:
+    text = next((seed_pages_dir).glob("003_*.txt")).read_text(encoding="utf-8")
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
     start = next(i for i, p in enumerate(paragraphs) if p.startswith("أكد الرئيس"))
     end = next(i for i, p in enumerate(paragraphs) if p.endswith("في مارس 2022."))
@@ -105,8 +105,8 @@ def running_runs(repo: Repository, name: str) -> list[int]:
         return list(session.scalars(query))
 
 
-def test_pipeline_verdicts_and_records(repo: Repository, shared_dir: Path) -> None:
-    paragraphs = seed_000_paragraphs(shared_dir)
+def test_pipeline_verdicts_and_records(repo: Repository, seed_pages_dir: Path) -> None:
+    paragraphs = seed_000_paragraphs(seed_pages_dir)
     title = "بوتين يبعث رسالة تهنئة إلى أمير قطر"
     alpha, beta, _ = ingestors(repo)
 
@@ -130,7 +130,7 @@ def test_pipeline_verdicts_and_records(repo: Repository, shared_dir: Path) -> No
         fetched(
             "alpha",
             "http://alpha.test/n/2",
-            article_html("الرئيس الروسي فلاديمير بوتين", seed_003_paragraphs(shared_dir)),
+            article_html("الرئيس الروسي فلاديمير بوتين", seed_003_paragraphs(seed_pages_dir)),
         )
     )
     # the seed pair: same actors, a different story 22 years later: its own article
@@ -158,8 +158,8 @@ def test_pipeline_verdicts_and_records(repo: Repository, shared_dir: Path) -> No
         assert outcomes["http://beta.test/w/77"] == "duplicate"
 
 
-def test_verdicts_hold_across_runs(repo: Repository, shared_dir: Path) -> None:
-    paragraphs = seed_000_paragraphs(shared_dir)
+def test_verdicts_hold_across_runs(repo: Repository, seed_pages_dir: Path) -> None:
+    paragraphs = seed_000_paragraphs(seed_pages_dir)
     alpha, _, _ = ingestors(repo)
     first = alpha.ingest(
         fetched("alpha", "http://alpha.test/n/1", article_html("عنوان", paragraphs))
@@ -175,8 +175,8 @@ def test_verdicts_hold_across_runs(repo: Repository, shared_dir: Path) -> None:
     assert again.outcome is PageOutcome.DUPLICATE and again.article_id == first.article_id
 
 
-def test_same_canonical_url_is_the_same_article(repo: Repository, shared_dir: Path) -> None:
-    paragraphs = seed_000_paragraphs(shared_dir)
+def test_same_canonical_url_is_the_same_article(repo: Repository, seed_pages_dir: Path) -> None:
+    paragraphs = seed_000_paragraphs(seed_pages_dir)
     alpha, _, _ = ingestors(repo)
     url = "http://alpha.test/n/1"
     alpha.ingest(fetched("alpha", url, article_html("عنوان", paragraphs)))
@@ -204,7 +204,7 @@ def stored_rows(repo: Repository) -> list[tuple[object, ...]]:
 
 
 def test_pages_prepared_in_a_worker_store_what_inline_cleaning_stores(
-    shared_dir: Path, tmp_path: Path
+    seed_pages_dir: Path, tmp_path: Path
 ) -> None:
     """The crawler's workers clean the page and prepare its storage (compressed HTML, MinHash,
     search documents); the rows must be those the inline path writes."""
@@ -212,7 +212,7 @@ def test_pages_prepared_in_a_worker_store_what_inline_cleaning_stores(
     from akhbar.pipeline import prepare
     from akhbar.storage.search import search
 
-    paragraphs = seed_000_paragraphs(shared_dir)
+    paragraphs = seed_000_paragraphs(seed_pages_dir)
     pages = [
         fetched("alpha", "http://alpha.test/n/1", article_html("رسالة تهنئة", paragraphs)),
         fetched("alpha", "http://alpha.test/n/2", article_html("خبر آخر", paragraphs[2:])),
@@ -251,7 +251,7 @@ def test_pages_prepared_in_a_worker_store_what_inline_cleaning_stores(
 
 
 def test_a_batch_holding_a_new_article_commits_after_the_interval(
-    repo: Repository, shared_dir: Path
+    repo: Repository, seed_pages_dir: Path
 ) -> None:
     """New articles wait in the batch with the dedup lock held; the crawl's timer commits the
     batch once it is commit_interval old, so other processes never wait longer."""
@@ -266,7 +266,7 @@ def test_a_batch_holding_a_new_article_commits_after_the_interval(
         commit_interval=0.3,
     )
     page = fetched(
-        "alpha", "http://alpha.test/n/1", article_html("خبر", seed_000_paragraphs(shared_dir))
+        "alpha", "http://alpha.test/n/1", article_html("خبر", seed_000_paragraphs(seed_pages_dir))
     )
     assert ingestor.ingest(page).outcome is PageOutcome.ARTICLE
 

@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from akhbar.cli import cli
 from akhbar.dedup import Deduplicator
 from akhbar.localweb.content import load_site
 from akhbar.pipeline import Ingestor
+from akhbar.read import read_articles, search_articles
 from akhbar.records import FetchedPage
 from akhbar.reprocess import KEPT_PREFIX, reprocess
 from akhbar.seeds import SourceConfig
@@ -225,6 +226,7 @@ def test_reprocess_keeps_and_flags_a_rejected_article_that_others_copy(db_url: s
     copies = copy_into_mirror(repo, 0, 2)
     with repo.sessions() as session:
         article_id = session.scalars(select(Article.id).where(Article.url == copied)).one()
+        alone_id = session.scalars(select(Article.id).where(Article.url == alone)).one()
         dupes = session.scalars(select(Duplicate).where(Duplicate.url.in_(copies))).all()
         assert [d.article_id for d in dupes] == [article_id, article_id]
     # the current cleaner rejects both stored pages (a paywall stub): story 1 has no copies
@@ -245,9 +247,11 @@ def test_reprocess_keeps_and_flags_a_rejected_article_that_others_copy(db_url: s
             assert dupe.article_id == article_id
             assert (page.outcome, page.article_id) == ("duplicate", article_id)
         rejected = session.scalars(select(Page).where(Page.url == alone)).one()
-        assert (rejected.outcome, rejected.article_id) == ("rejected", None)
+        assert (rejected.outcome, rejected.article_id) == ("rejected", alone_id)
         assert rejected.reason is not None and rejected.reason.startswith("too_short")
-        assert session.scalar(select(Article.id).where(Article.url == alone)) is None
+        withdrawn = session.get(Article, alone_id)  # marked, never deleted
+        assert withdrawn is not None and withdrawn.status == "withdrawn"
+        assert (withdrawn.withdrawn_reason or "").startswith("rejected: too_short")
     # resumable: a second run has nothing to do
     [again] = reprocess(settings, [SOURCE])
     assert (again.kept_copied, again.now_rejected, again.changed) == (0, 0, 0)
@@ -258,3 +262,124 @@ def test_reprocess_keeps_and_flags_a_rejected_article_that_others_copy(db_url: s
     with repo.sessions() as session:
         page = session.scalars(select(Page).where(Page.url == copied)).one()
         assert (page.outcome, page.reason, page.article_id) == ("article", None, article_id)
+
+
+def feed_ids(db_url: str, after_id: int = 0) -> tuple[dict[int, tuple[str, str]], int]:
+    """What a reader sees after ``after_id``: id -> (url, status), and the next cursor."""
+    batch = read_articles(db_url, after_id=after_id)
+    return {a.id: (a.url, a.status) for a in batch}, batch.cursor
+
+
+def test_reprocess_withdraws_and_restores_articles_under_the_same_ids(db_url: str) -> None:
+    repo = crawl(db_url)
+    seen, cursor = feed_ids(db_url)
+    assert len(seen) == len(STORIES) and {s for _, s in seen.values()} == {"active"}
+    # a stricter cleaner rejects every stored story: rows are withdrawn, not deleted
+    strict = AkhbarSettings(database_url=db_url, cleaner=CleanerSettings(min_text_chars=100_000))
+    [summary] = reprocess(strict, [SOURCE])
+    assert (summary.status, summary.now_rejected) == ("ok", len(STORIES))
+    everything, _ = feed_ids(db_url)
+    assert {i: url for i, (url, _) in everything.items()} == {i: u for i, (u, _) in seen.items()}
+    with repo.sessions() as session:
+        rows = session.scalars(select(Article).order_by(Article.id)).all()
+        assert {r.status for r in rows} == {"withdrawn"}
+        assert all(r.withdrawn_at is not None for r in rows)
+        assert all((r.withdrawn_reason or "").startswith("rejected: too_short") for r in rows)
+        pages = {p.url: p for p in session.scalars(select(Page))}
+        assert {(p.outcome, p.article_id) for p in pages.values()} == {
+            ("rejected", r.id) for r in rows
+        }
+    assert search_articles(repo.engine, STORIES[0].headline) == []  # no longer a story
+    # back to the normal cleaner: every story returns under its own id, nothing new
+    [back] = reprocess(AkhbarSettings(database_url=db_url), [SOURCE])
+    assert (back.now_article, back.restored) == (len(STORIES), len(STORIES))
+    restored, _ = feed_ids(db_url)
+    assert restored == {i: (url, "active") for i, (url, _) in seen.items()}
+    with repo.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == len(STORIES)
+        for row in session.scalars(select(Article)):
+            assert (row.withdrawn_at, row.withdrawn_reason) == (None, None)
+            page = session.scalars(select(Page).where(Page.url == row.url)).one()
+            assert (page.outcome, page.article_id, page.reason) == ("article", row.id, None)
+    # the reader's cursor saw each id once, for one story, and nothing comes after it
+    later, _ = feed_ids(db_url, cursor)
+    assert later == {}
+
+
+def test_a_withdrawn_article_is_not_a_dedup_match(db_url: str) -> None:
+    """A new page copying a withdrawn story becomes an article of its own (readers would not
+    see the story otherwise); restoring the withdrawn one then finds it a copy of that new
+    article and keeps it withdrawn, its page recorded as the copy."""
+    repo = crawl(db_url)
+    url = f"http://laftah.test/n/{STORIES[0].key}"
+    with repo.sessions() as session:
+        old_id = session.scalars(select(Article.id).where(Article.url == url)).one()
+    set_raw_html(repo, url, STUB)
+    [summary] = reprocess(AkhbarSettings(database_url=db_url), [SOURCE])
+    assert summary.now_rejected == 1
+    [copy_url] = copy_into_mirror(repo, 0, 1)  # the same text, word for word, elsewhere
+    with repo.sessions() as session:
+        new = session.scalars(select(Article).where(Article.url == copy_url)).one()
+        assert new.status == "active" and new.id > old_id
+        assert session.scalars(select(Page.outcome).where(Page.url == copy_url)).one() == "article"
+    set_raw_html(repo, url, page_html(0))
+    [again] = reprocess(AkhbarSettings(database_url=db_url), [SOURCE])
+    assert (again.now_duplicate, again.restored) == (1, 0)
+    with repo.sessions() as session:
+        old = session.get(Article, old_id)
+        assert old is not None and old.status == "withdrawn"
+        assert old.withdrawn_reason == f"copy of article {new.id}"
+        page = session.scalars(select(Page).where(Page.url == url)).one()
+        assert (page.outcome, page.article_id) == ("duplicate", new.id)
+        dupe = session.scalars(select(Duplicate).where(Duplicate.url == url)).one()
+        assert dupe.article_id == new.id
+
+
+def test_cursor_never_sees_one_id_for_two_stories(db_url: str) -> None:
+    """A reader polling with its cursor while reprocesses withdraw and restore articles and
+    crawls add new ones: every id it ever sees names the same story (URL) for ever."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    repo.sync_source(SOURCE.name, "http://laftah.test/", ["ar"])
+    identity: dict[int, str] = {}
+    cursor = 0
+
+    def poll() -> None:
+        nonlocal cursor
+        batch = read_articles(db_url, after_id=0)  # everything, as a full re-read would
+        for article in batch:
+            first = identity.setdefault(article.id, article.url)
+            assert first == article.url, f"id {article.id} reused"
+        fresh = read_articles(db_url, after_id=cursor)
+        ids = [a.id for a in fresh]
+        assert all(i > cursor for i in ids) and len(ids) == len(set(ids))
+        cursor = fresh.cursor
+
+    half = len(STORIES) // 2
+    ingest_stories(repo, range(half))
+    poll()
+    strict = AkhbarSettings(database_url=db_url, cleaner=CleanerSettings(min_text_chars=100_000))
+    reprocess(strict, [SOURCE])  # all withdrawn; before, the newest ids were free again
+    poll()
+    ingest_stories(repo, range(half, len(STORIES)))  # new stories get new ids
+    poll()
+    reprocess(AkhbarSettings(database_url=db_url), [SOURCE])
+    poll()
+    assert len(identity) == len(STORIES)
+    assert sorted(identity) == list(range(min(identity), min(identity) + len(STORIES)))
+    engine.dispose()
+
+
+def ingest_stories(repo: Repository, indexes: range) -> None:
+    dedup = Deduplicator(AkhbarSettings().dedup)
+    dedup.load(repo.iter_signatures())
+    writer = repo.writer(10)
+    run_id = repo.start_run(SOURCE.name)
+    ingestor = Ingestor(
+        source=SOURCE, writer=writer, run_id=run_id, dedup=dedup, cleaner=CleanerSettings()
+    )
+    for i in indexes:
+        ingestor.ingest(fetched(i))
+    repo.finish_run(run_id, "ok", ingestor.close())
+    writer.close()

@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from copy import copy
+from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml.html import HtmlElement
@@ -24,10 +25,10 @@ from trafilatura.utils import load_html
 
 from akhbar.cleaner.decode import decode_html, not_html_reason
 from akhbar.cleaner.language import declared_language, detect_language
-from akhbar.cleaner.metadata import read_metadata
+from akhbar.cleaner.metadata import PageMetadata, read_metadata
 from akhbar.cleaner.pagetype import listing_reason, teaser_count
 from akhbar.cleaner.postcleaning import LinkTexts, join_blocks, postclean
-from akhbar.cleaner.precleaning import preclean
+from akhbar.cleaner.precleaning import paragraph_chars, preclean
 from akhbar.cleaner.render import Block, render_blocks
 from akhbar.records import Article, Rejection, RejectReason
 from akhbar.settings import CleanerSettings
@@ -78,6 +79,67 @@ def _trafilatura_blocks(root: HtmlElement, url: str, settings: CleanerSettings) 
     return render_blocks(body) if body is not None else []
 
 
+# Share of the page's paragraph text an attempt must return to be taken without trying the
+# next one: precision mode on the cleaned page, then default mode on it, then the whole page.
+_PLAUSIBLE = (0.7, 0.5)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    blocks: list[Block]
+    reason: str | None  # a listing verdict on this attempt's text
+    chars: int
+
+
+def _main_text(
+    text: str,
+    root: HtmlElement,
+    url: str,
+    settings: CleanerSettings,
+    page: _Page,
+) -> _Attempt:
+    """The article text by a do-no-harm chain, each step only when the previous fell short.
+
+    Precleaning and trafilatura's precision mode cut chrome, but on some layouts they cut the
+    article too (a page builder's classes look like chrome, precision mode drops a container).
+    An attempt is accepted when it is not a listing and returns a plausible share of the text
+    the page holds in paragraphs; otherwise trafilatura's default mode runs on the cleaned
+    tree, then on the whole page, and the longest non-listing attempt wins.
+    """
+    expected = page.paragraph_chars
+    cleaned = preclean(root)
+    modes = [settings.favor_precision, False] if settings.favor_precision else [False]
+    attempts: list[_Attempt] = []
+    for step, precision in enumerate(modes):
+        options = settings.model_copy(update={"favor_precision": precision})
+        attempt = page.judge(_trafilatura_blocks(cleaned, url, options))
+        if attempt.reason is None and attempt.chars >= _PLAUSIBLE[step] * expected:
+            return attempt
+        attempts.append(attempt)
+    whole = load_html(text)  # precleaning changed the first tree in place
+    if whole is not None:
+        default = settings.model_copy(update={"favor_precision": False})
+        attempts.append(page.judge(_trafilatura_blocks(whole, url, default)))
+    articles = [a for a in attempts if a.reason is None and a.chars]
+    if articles:
+        return max(articles, key=lambda a: a.chars)
+    return attempts[-1]
+
+
+@dataclass(slots=True)
+class _Page:
+    """What the chain needs to judge an attempt, read once from the parsed page."""
+
+    md: PageMetadata
+    teasers: int
+    links: LinkTexts
+    paragraph_chars: int
+
+    def judge(self, blocks: list[Block]) -> _Attempt:
+        chars = sum(len(line) for b in blocks for line in b.lines)
+        return _Attempt(blocks, listing_reason(self.md, self.teasers, blocks, self.links), chars)
+
+
 def _accepted(language: str | None, languages: Sequence[str]) -> bool:
     if not languages or language is None:
         return True
@@ -116,16 +178,12 @@ def _extract(
 
     md = read_metadata(root, url)
     links = LinkTexts(root)
-    teasers = teaser_count(root)
+    page = _Page(md, teaser_count(root), links, paragraph_chars(root))
     declared = declared_language(root)
-    blocks = _trafilatura_blocks(preclean(root), url, settings)
-    if not blocks:  # precleaning took too much: let trafilatura judge the whole page
-        whole = load_html(text)
-        blocks = _trafilatura_blocks(whole, url, settings) if whole is not None else []
-
-    reason = listing_reason(md, teasers, blocks, links)
-    if reason is not None:
-        return Rejection(RejectReason.NOT_ARTICLE, reason)
+    chosen = _main_text(text, root, url, settings, page)
+    if chosen.reason is not None:
+        return Rejection(RejectReason.NOT_ARTICLE, chosen.reason)
+    blocks = chosen.blocks
     if not blocks:
         return Rejection(RejectReason.EMPTY, "no main text found")
 

@@ -8,7 +8,11 @@ from akhbar.cleaner.metadata import ARTICLE_TYPES, LISTING_TYPES, PageMetadata
 from akhbar.cleaner.postcleaning import LinkTexts
 from akhbar.cleaner.render import Block
 
-__all__ = ["link_share", "listing_reason", "teaser_count"]
+__all__ = ["COLLECTION_TYPES", "link_share", "listing_reason", "teaser_count"]
+
+# declarations that make a page an index by themselves (an ItemList is also what a roundup
+# article declares for the products it reviews)
+COLLECTION_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage"})
 
 
 def teaser_count(root: HtmlElement) -> int:
@@ -39,7 +43,14 @@ def link_share(blocks: list[Block], links: LinkTexts) -> float:
 def listing_reason(
     md: PageMetadata, teasers: int, blocks: list[Block], links: LinkTexts
 ) -> str | None:
-    """Why the page is a listing rather than an article, or None if it looks like an article."""
+    """Why the page is a listing rather than an article, or None if it looks like an article.
+
+    Only demonstrable index pages: the extracted text is mostly the page's own link texts, or
+    the page declares itself a collection and shows nothing longer than a teaser snippet, or
+    it shows many teaser items and the text is their link texts or one short snippet each.
+    An article with lists, numbered steps or an ``ItemList`` of the products it reviews is an
+    article. The reason names the evidence.
+    """
     typed_article = bool(md.jsonld_types & ARTICLE_TYPES) or md.og_type == "article"
     share = link_share(blocks, links)
     if share >= 0.6:
@@ -49,12 +60,20 @@ def listing_reason(
     lengths = sorted(len(line) for b in blocks for line in b.lines if b.kind != "head")
     longest = lengths[-1] if lengths else 0
     median = lengths[len(lengths) // 2] if lengths else 0
-    if md.jsonld_types & LISTING_TYPES and longest < 600:
-        return "structured data declares a collection page: " + ", ".join(
-            sorted(md.jsonld_types & LISTING_TYPES)
-        )
-    if teasers >= 8 and median < 120 and longest < 400:
-        return f"{teasers} teaser items and only short snippets (median {median} characters)"
+    collection = md.jsonld_types & COLLECTION_TYPES
+    if collection and longest < 600:
+        return "structured data declares a collection page: " + ", ".join(sorted(collection))
     if teasers >= 6 and share >= 0.35:
         return f"{teasers} teaser items, {share:.0%} of the text is link text"
+    declared = md.jsonld_types & LISTING_TYPES
+    if declared and teasers >= 8 and share >= 0.2 and median < 120:
+        return (
+            f"structured data declares a list ({', '.join(sorted(declared))}), "
+            f"{teasers} teaser items, {share:.0%} of the text is link text"
+        )
+    if teasers >= 8 and len(lengths) <= 2 * teasers and median < 120 and longest < 400:
+        return (
+            f"{teasers} teaser items and nothing but {len(lengths)} short snippets "
+            f"(median {median} characters)"
+        )
     return None

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
+from lxml.etree import strip_elements
 from lxml.html import HtmlElement
 
 from akhbar.cleaner.arabic_dates import normalize_arabic
 
-__all__ = ["TEASER_HEADINGS", "is_teaser_heading", "preclean"]
+__all__ = ["TEASER_HEADINGS", "is_teaser_heading", "paragraph_chars", "preclean"]
 
 TEASER_HEADINGS: tuple[str, ...] = (
     "قد يهمك أيضا",
@@ -87,7 +89,7 @@ _HINT = re.compile(
     r"about-?author|tags|tag-?list|tagcloud|post-?tags|news-?tags|article-?tags|keywords|"
     r"related|related-?(?:posts|news|articles)|also-?read|read-?also|read-?more|more-?news|"
     r"most-?read|mostread|most-?viewed|most-?popular|popular|trending|latest|latest-?news|"
-    r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|widget|ad|ads|adv|advert|advertisement|"
+    r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|ad|ads|adv|advert|advertisement|"
     r"promo|sponsored|pagination|pager|follow-?us|pull-?quote"
     r")(?:$|[-_\s])",
     re.I,
@@ -157,8 +159,12 @@ def _is_chrome_by_markup(el: HtmlElement) -> bool:
             True for _ in el.iter("h1")
         )
     attrs = _attrs(el)
-    if not attrs:
-        return False
+    return _chrome_attrs(attrs) if attrs else False
+
+
+@lru_cache(maxsize=4096)
+def _chrome_attrs(attrs: str) -> bool:
+    """Class/id hints, cached: a page repeats the same few class strings hundreds of times."""
     if _PROTECTED_HINT.search(attrs):
         return False
     return bool(_HINT.search(attrs)) or "breadcrumb" in attrs.lower()
@@ -283,15 +289,17 @@ def _remove_teaser_blocks(root: HtmlElement, guard: _Guard) -> None:
 
 
 def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
+    # each link's text length once, not once per ancestor
+    link_len = {a: len(_text(a)) for a in root.iter("a")}
     doomed: list[HtmlElement] = []
     for el in root.iter("ul", "ol", "div", "section", "table", "p", "dl"):
         if any(el in d.iterancestors() for d in doomed[-3:]):
             continue
-        links = [a for a in el.iter("a") if _text(a)]
-        if len(links) < 3:
+        lengths = [link_len.get(a, 0) for a in el.iter("a")]
+        if sum(1 for n in lengths if n) < 3:
             continue
         text = _text(el)
-        linked = _link_text_len(el)
+        linked = sum(lengths)
         dense = linked >= 0.9 * len(text) or (
             linked >= 0.7 * len(text) and len(text) - linked < 300
         )
@@ -326,8 +334,24 @@ def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> 
         common[0].tag = "article"
 
 
+_NEVER_TEXT = ("script", "style", "svg", "noscript", "template", "iframe", "canvas", "object")
+
+
+def paragraph_chars(root: HtmlElement) -> int:
+    """Characters in the page's text paragraphs (``<p>`` of 40 characters or more), chrome
+    included: what a plausible extraction of an article page is measured against."""
+    total = 0
+    for p in root.iter("p"):
+        n = len(_text(p))
+        if n >= _TEXT_PARAGRAPH:
+            total += n
+    return total
+
+
 def preclean(root: HtmlElement) -> HtmlElement:
     """Remove chrome from ``root`` in place and return it."""
+    # never text: dropped first (C-level), so no later pass, ours or trafilatura's, walks them
+    strip_elements(root, *_NEVER_TEXT, with_tail=False)
     _unwrap_embeds(root)
     guard = _Guard(root)
     _remove_markup_chrome(root, guard)

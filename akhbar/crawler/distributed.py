@@ -70,6 +70,10 @@ class RedisUnavailable(AkhbarError, RuntimeError):
     """The distributed crawl's Redis cannot be reached."""
 
 
+class NeedsServerDatabase(AkhbarError, ValueError):
+    """Distributed workers share one database server; a SQLite file belongs to one machine."""
+
+
 def database_key(database_url: str) -> str:
     """A short stable hash naming the database, without its password (or driver), so every
     worker pointed at one database (however its URL spells the driver) shares the keys."""
@@ -396,6 +400,12 @@ class DistributedCrawl:
     """This worker process's link to Redis, shared by the sources it crawls."""
 
     def __init__(self, settings: AkhbarSettings) -> None:
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            raise NeedsServerDatabase(
+                "a distributed crawl needs PostgreSQL, which all its workers share "
+                "(--db postgresql://...); SQLite is one file on one machine: crawl without "
+                "--distributed"
+            )
         self.settings = settings
         self.client = connect(settings)
         # scrapy-redis 0.9.1 passes ``spider=`` to the stats collector on every request

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from akhbar.records import FetchedPage
 
@@ -19,13 +20,16 @@ class IngestPipeline:
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         """Hand the page on; with an extraction pool the item is done once the page is stored
-        (scrapy holds back further downloads while too many pages are in the pipeline)."""
+        (scrapy holds back further downloads while too many pages are in the pipeline).
+
+        A coroutine, as scrapy wants pipelines to be: the pool's Deferred is awaited through
+        ``maybe_deferred_to_future`` (scrapy runs on the asyncio reactor)."""
         if isinstance(item, FetchedPage):
             run = getattr(self.crawler.spider, "run", None)
             if run is not None:
                 stored = run.on_fetched(item)
                 if stored is not None:
-                    return stored.addCallback(lambda _: item)
+                    await maybe_deferred_to_future(stored)
         return item

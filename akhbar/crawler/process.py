@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
 from akhbar.crawler.pool import open_pool
-from akhbar.crawler.run import RunSummary, SourceRun
+from akhbar.crawler.progress import ProgressSink, SourceProgress, snapshot
+from akhbar.crawler.run import WRITES_FAILED, RunSummary, SourceRun
 from akhbar.crawler.spider import NewsSpider
 from akhbar.crawler.stopping import StoppingCrawlerProcess
 from akhbar.dedup import open_deduplicator
@@ -28,6 +31,7 @@ from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.discovery import DiscoveryStore
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import SourceBusy, acquire_run, close_run, reap_dead_runs
+from akhbar.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +109,26 @@ def spider_class_for(source: SourceConfig, extra: dict[str, Any] | None = None) 
     return type(f"NewsSpider_{source.name}", (NewsSpider,), {"custom_settings": custom})
 
 
-def _heartbeat_loop(runs: list[SourceRun]) -> task.LoopingCall:
+def _heartbeat_loop(
+    runs: list[SourceRun], crawlers: list[Crawler], after: Callable[[], None]
+) -> task.LoopingCall:
     """Tick every running run on a timer, pages or not: old batches are committed (they hold
     the dedup lock) and the heartbeat beats (a slow site must not look dead to the scheduler's
-    stale-heartbeat check)."""
+    stale-heartbeat check); then ``after`` (the progress report). Once the shared writer gives
+    up (database writes keep failing), every crawl is stopped: fetching pages that cannot be
+    stored only loses them."""
+    stopping: list[bool] = []
 
     def tick() -> None:
         for run in runs:
             if run.summary.status == "running":
                 run.tick()
+        if not stopping and any(run.ingestor.unit.broken for run in runs):
+            stopping.append(True)
+            for crawler in crawlers:
+                if crawler.engine is not None and crawler.engine.spider is not None:
+                    deferred_from_coro(crawler.engine.close_spider_async(reason=WRITES_FAILED))
+        after()
 
     loop = task.LoopingCall(tick)
     loop.start(TICK_EVERY, now=False)
@@ -137,9 +152,13 @@ def _save_discovery(store: DiscoveryStore, spider: NewsSpider, run: SourceRun) -
 
 
 def run_crawl(
-    settings: AkhbarSettings, sources: Sequence[SourceConfig], kind: str = "manual"
+    settings: AkhbarSettings,
+    sources: Sequence[SourceConfig],
+    kind: str = "manual",
+    progress: ProgressSink | None = None,
 ) -> list[RunSummary]:
-    """Crawl ``sources`` once, concurrently, and return one summary per source."""
+    """Crawl ``sources`` once, concurrently, and return one summary per source; ``progress``
+    receives every source's :class:`SourceProgress` twice a second and once at the end."""
     shared = None  # a distributed crawl: queue and seen-URL filter shared on Redis
     if settings.crawl.distributed:
         from akhbar.crawler.distributed import DistributedCrawl
@@ -151,6 +170,7 @@ def run_crawl(
     dedup, loaded = open_deduplicator(settings, repo.iter_signatures)
     log.info("dedup index loaded with %d stored articles", loaded)
     writer = repo.writer(settings.crawl.batch_size)
+    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
     boilerplate_store = BoilerplateStore(engine)
     # conditional GET of feeds and sitemaps; not for distributed workers, which each see only
     # part of a round's pages and so cannot tell that a round read its sources completely
@@ -160,6 +180,18 @@ def run_crawl(
     pool = open_pool(settings.crawl.extract_workers)  # workers start with the first page
     summaries: list[RunSummary] = []
     runs: list[SourceRun] = []
+    crawlers: dict[int, Crawler] = {}  # id(run) -> its crawler
+
+    def report() -> None:
+        if progress is None:
+            return
+        rows: list[SourceProgress] = []
+        for run in runs:
+            spider = getattr(crawlers.get(id(run)), "spider", None)
+            scheduled = len(getattr(spider, "scheduled", ()))
+            rows.append(snapshot(run, scheduled - getattr(spider, "skipped_robots", 0)))
+        progress(rows)
+
     stale_after = settings.scheduler.stale_after
     reap_dead_runs(repo, stale_after)  # runs of dead processes no longer hold their source
     for source in sources:
@@ -188,6 +220,7 @@ def run_crawl(
         runs.append(run)
         extra = shared.spider_settings(source) if shared else None
         crawler = process.create_crawler(spider_class_for(source, extra))
+        crawlers[id(run)] = crawler
 
         def closed(spider: Spider, reason: str, run: SourceRun = run) -> None:
             assert isinstance(spider, NewsSpider)
@@ -196,6 +229,7 @@ def run_crawl(
                 spider.skipped_known,
                 spider.skipped_budget,
                 [*spider.discovery_problems, *spider.failure_notes(), *spider.unchanged_notes()],
+                spider.skipped_robots,
             )
             summary.unchanged = spider.not_modified + spider.unchanged_children
             summaries.append(summary)
@@ -211,10 +245,11 @@ def run_crawl(
         )
     try:
         if runs:
-            beat = _heartbeat_loop(runs)
+            beat = _heartbeat_loop(runs, list(crawlers.values()), report)
             process.start()
             if beat.running:
                 beat.stop()
+            report()
     finally:
         for run in runs:  # a forced stop (second signal) skips spider_closed: close the row
             if run.summary.status == "running":

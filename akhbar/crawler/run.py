@@ -13,10 +13,14 @@ from akhbar.crawler.pool import Cleaned, ExtractionPool
 from akhbar.pipeline import Ingestor, IngestResult, StageSeconds, needs_cleaning
 from akhbar.records import FetchedPage
 from akhbar.storage import Repository, RunCounters
+from akhbar.unit_of_work import describe
 
 log = logging.getLogger(__name__)
 
-# scrapy's finish reasons → crawl_runs.status
+# the finish reason of a crawl stopped because the database keeps refusing its writes
+WRITES_FAILED = "database_failed"
+
+# scrapy's finish reasons → crawl_runs.status (any other reason: failed)
 _STATUS_BY_REASON = {"finished": "ok", "shutdown": "interrupted", "cancelled": "interrupted"}
 
 
@@ -30,6 +34,7 @@ class RunSummary:
     counters: RunCounters = field(default_factory=RunCounters)
     skipped_known: int = 0
     skipped_budget: int = 0
+    skipped_robots: int = 0  # article URLs robots.txt forbids (not fetched, not failures)
     unchanged: int = 0  # feeds/sitemaps/start pages not modified since the last run
     notes: list[str] = field(default_factory=list)
     seconds: StageSeconds = field(default_factory=StageSeconds)
@@ -53,7 +58,7 @@ class SourceRun:
         self.summary = RunSummary(source=ingestor.source.name, run_id=run_id)
         self.heartbeat_every = heartbeat_every
         self._next_beat = time.monotonic() + heartbeat_every
-        self._started = time.monotonic()
+        self.started = time.monotonic()
 
     def on_fetched(self, page: FetchedPage) -> defer.Deferred[None] | None:
         """Take a fetched page: cleaned in the pool when there is one (the Deferred fires once
@@ -103,27 +108,48 @@ class SourceRun:
         self._next_beat = time.monotonic() + self.heartbeat_every
 
     def finish(
-        self, reason: str, skipped_known: int, skipped_budget: int, notes: list[str]
+        self,
+        reason: str,
+        skipped_known: int,
+        skipped_budget: int,
+        notes: list[str],
+        skipped_robots: int = 0,
     ) -> RunSummary:
         counters = self.ingestor.close()
+        broken = self.ingestor.unit.broken
+        if broken is not None:  # whatever stopped the spider, the run failed to store pages
+            reason = WRITES_FAILED
+            notes = [*notes, f"database writes failing, crawl stopped: {broken}"]
         status = _STATUS_BY_REASON.get(reason, "failed")
         if skipped_budget:
             notes = [*notes, f"{skipped_budget} URLs left for the next run (max_pages_per_run)"]
-        if self.ingestor.db_errors:
+        if self.ingestor.db_errors or self.ingestor.pages_lost:
             notes = [
                 *notes,
                 f"{self.ingestor.db_errors} database errors (batches rolled back and retried); "
                 f"{self.ingestor.pages_lost} pages left for the next run",
             ]
         error = None if reason == "finished" and not notes else "; ".join([reason, *notes])[:4000]
-        self.repo.finish_run(self.summary.run_id, status, counters, error)
+        try:
+            self.repo.finish_run(self.summary.run_id, status, counters, error)
+        except Exception as exc:  # the database may refuse this write too: one line, no trace
+            log.error(
+                "%s run %d: could not be closed as %s (%s); it shows as interrupted once its "
+                "process has ended",
+                self.summary.source,
+                self.summary.run_id,
+                status,
+                describe(exc),
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
         self.summary.status = status
         self.summary.counters = counters
         self.summary.skipped_known = skipped_known
         self.summary.skipped_budget = skipped_budget
+        self.summary.skipped_robots = skipped_robots
         self.summary.notes = notes
         self.summary.seconds = self.ingestor.seconds
-        self.summary.wall_seconds = time.monotonic() - self._started
+        self.summary.wall_seconds = time.monotonic() - self.started
         log.info(
             "%s run %d stage seconds: %s wall=%.2f",
             self.summary.source,

@@ -61,6 +61,7 @@ class NewsSpider(scrapy.Spider):
         self.scheduled: set[str] = set()
         self.skipped_known = 0
         self.skipped_budget = 0
+        self.skipped_robots = 0  # article URLs robots.txt forbids: not fetched, not a failure
         self.discovery_problems: list[str] = []
         self.failures: Counter[str] = Counter()  # failed article pages by kind
         self.failed_urls: set[str] = set()
@@ -263,7 +264,8 @@ class NewsSpider(scrapy.Spider):
         error = _describe(failure)[:500]
         if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             # robots.txt forbids it: not fetched, so nothing to record on a page row
-            log.info("%s skipped %s (%s)", self.source.name, request.url, error)
+            self.skipped_robots += 1
+            log.debug("%s robots.txt forbids %s: not fetched", self.source.name, request.url)
             return
         log.warning("%s failed %s (%s)", self.source.name, request.url, error)
         self.failures[error.split(":", 1)[0]] += 1

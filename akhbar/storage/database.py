@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -33,6 +34,19 @@ def normalise_url(url: str) -> str:
     if backend not in ("sqlite", "postgresql"):
         raise DatabaseURLError(f"unsupported database backend {backend!r} (sqlite or postgresql)")
     return parsed.render_as_string(hide_password=False)
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist (None for PostgreSQL, in-memory
+    databases and existing files): connecting would create an empty database, which a command
+    that only reads must not leave behind."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None  # SQLite URI filenames: let SQLite interpret them
+    path = Path(parsed.database)
+    return None if path.exists() else path
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -30,7 +30,14 @@ from akhbar.storage.feed import (
 )
 
 _LIST_COLUMNS = ("authors", "categories", "tags")
-_TIME_COLUMNS = ("published_at", "modified_at", "created_at", "first_fetched_at", "last_fetched_at")
+_TIME_COLUMNS = (
+    "published_at",
+    "modified_at",
+    "created_at",
+    "first_fetched_at",
+    "last_fetched_at",
+    "withdrawn_at",
+)
 _PARQUET_BATCH = 2000
 
 

@@ -1,9 +1,12 @@
 """The consumers' view ``article_feed`` and its incremental cursor.
 
 Readers never need the MinHash blobs or the raw HTML: ``article_feed`` (created by migration
-0005) is the stable, documented shape of an article for them. This module maps the view for
-typed reads and implements the cursor that lets a reader ask for "everything stored since my
-last read" without missing or repeating a record while a crawl is writing.
+0005, with ``status``/``withdrawn_at``/``withdrawn_reason`` since 0008) is the stable,
+documented shape of an article for them. Article rows are never deleted and ids never
+reused, so one id is one story for ever (a withdrawn article keeps its id and text). This
+module maps the view for typed reads and implements the cursor that lets a reader ask for
+"everything stored since my last read" without missing or repeating a record while a crawl
+is writing.
 
 The cursor is ``articles.id``. Ids are handed out in insertion order, but a reader must not
 read past an id whose transaction is still open:
@@ -74,6 +77,9 @@ article_feed = Table(
     Column("duplicate_count", Integer),
     Column("first_fetched_at", UTCDateTime),
     Column("last_fetched_at", UTCDateTime),
+    Column("status", String(16)),
+    Column("withdrawn_at", UTCDateTime),
+    Column("withdrawn_reason", Text),
 )
 
 FEED_COLUMNS: tuple[str, ...] = tuple(c.name for c in article_feed.columns)
@@ -132,6 +138,9 @@ class FeedArticle:
     duplicate_count: int
     first_fetched_at: datetime | None
     last_fetched_at: datetime | None
+    status: str = "active"
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
     duplicates: tuple[DuplicateRef, ...] = field(default=())
 
 

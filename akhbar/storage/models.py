@@ -1,7 +1,8 @@
 """SQLAlchemy 2 typed models: the public schema downstream readers depend on.
 
-Every column here is documented in ``docs/schema.md``; Alembic migrations under ``alembic/``
-own the schema in databases. Time columns are timezone-aware UTC on every backend.
+Every column here is documented in ``docs/schema.md``; the Alembic migrations under
+``akhbar/storage/migrations/`` own the schema in databases. Time columns are timezone-aware
+UTC on every backend.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# articles.status
+ARTICLE_ACTIVE = "active"
+ARTICLE_WITHDRAWN = "withdrawn"
 
 
 class Base(DeclarativeBase):
@@ -96,9 +102,25 @@ class CrawlRun(Base):
 
 
 class Article(Base):
-    """One distinct story: the first stored copy of it."""
+    """One distinct story: the first stored copy of it.
+
+    A row is never deleted and its id never reused (``sqlite_autoincrement``; PostgreSQL's
+    sequence never goes back): readers page through ids. A story the current cleaner rejects is
+    ``withdrawn`` instead, and restored under the same id when the cleaner accepts it again.
+    """
 
     __tablename__ = "articles"
+    __table_args__ = (
+        # the exact-copy key among the stories readers see; a withdrawn row keeps its text
+        Index(
+            "uq_articles_text_hash",
+            "text_hash",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
@@ -116,10 +138,15 @@ class Article(Base):
     description: Mapped[str | None] = mapped_column(Text)
     image_url: Mapped[str | None] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
-    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    status: Mapped[str] = mapped_column(
+        String(16), default=ARTICLE_ACTIVE, server_default=ARTICLE_ACTIVE, index=True
+    )
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Page(Base):

@@ -25,7 +25,7 @@ from akhbar.records import Article as ArticleRecord
 from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
 from akhbar.storage.database import make_session_factory
 from akhbar.storage.feed import CursorGate
-from akhbar.storage.models import Article, CrawlRun, Duplicate, Page, Source
+from akhbar.storage.models import ARTICLE_ACTIVE, Article, CrawlRun, Duplicate, Page, Source
 from akhbar.storage.search import index_article
 from akhbar.storage.types import utcnow
 
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock(namespace "akd5", key 1): the dedup decision of all crawl processes.
 DEDUP_LOCK = {"ns": 0x616B6435, "key": 1}
+
+# the articles readers see as stories (withdrawn ones are kept, not deleted)
+_ACTIVE = Article.status == ARTICLE_ACTIVE
 
 # Pages with these outcomes are final: the crawler never fetches their URL again.
 _FINAL_OUTCOMES = (PageOutcome.ARTICLE, PageOutcome.DUPLICATE, PageOutcome.REJECTED)
@@ -177,14 +180,16 @@ class Repository:
     def iter_signatures(
         self, chunk: int = 5000, *, after: int = 0
     ) -> Iterator[tuple[int, str, bytes]]:
-        """Every stored article's (id, text hash, MinHash bytes) with an id above ``after``
-        (a shared dedup index only needs what it lacks), streamed in id order."""
+        """Every active article's (id, text hash, MinHash bytes) with an id above ``after``
+        (a shared dedup index only needs what it lacks), streamed in id order. Withdrawn
+        articles stay out of the dedup index: a new page is never judged a copy of a story
+        readers are told is withdrawn."""
         last_id = after
         while True:
             with self.sessions() as session:
                 rows = session.execute(
                     select(Article.id, Article.text_hash, Article.minhash)
-                    .where(Article.id > last_id)
+                    .where(Article.id > last_id, _ACTIVE)
                     .order_by(Article.id)
                     .limit(chunk)
                 ).all()
@@ -201,7 +206,8 @@ class Repository:
             names = list(session.scalars(select(Source.name).order_by(Source.name)))
             pages = _counts(session, select(Page.source, func.count()).group_by(Page.source))
             articles = _counts(
-                session, select(Article.source, func.count()).group_by(Article.source)
+                session,
+                select(Article.source, func.count()).where(_ACTIVE).group_by(Article.source),
             )
             dupes = _counts(
                 session, select(Duplicate.source, func.count()).group_by(Duplicate.source)
@@ -334,12 +340,15 @@ class IngestWriter:
         return self.session.scalar(select(Article.id).where(Article.url == url))
 
     def article_id_for_hash(self, text_hash: str) -> int | None:
-        return self.session.scalar(select(Article.id).where(Article.text_hash == text_hash))
+        """The active article with this text hash (unique among active articles)."""
+        return self.session.scalar(
+            select(Article.id).where(Article.text_hash == text_hash, _ACTIVE)
+        )
 
     def find_by_canonical_url(self, canonical_url: str) -> CanonicalMatch | None:
         row = self.session.execute(
             select(Article.id, Article.minhash)
-            .where(Article.canonical_url == canonical_url)
+            .where(Article.canonical_url == canonical_url, _ACTIVE)
             .order_by(Article.id)
             .limit(1)
         ).first()
@@ -472,7 +481,7 @@ class IngestWriter:
         work sees them (with the dedup lock held: everything other processes committed)."""
         rows = self.session.execute(
             select(Article.id, Article.text_hash, Article.minhash)
-            .where(Article.id > article_id)
+            .where(Article.id > article_id, _ACTIVE)
             .order_by(Article.id)
         ).all()
         return [(i, h, bytes(m)) for i, h, m in rows]

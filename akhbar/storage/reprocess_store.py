@@ -14,8 +14,9 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import FetchedPage
-from akhbar.storage.models import Article, Duplicate, Page
+from akhbar.storage.models import ARTICLE_ACTIVE, ARTICLE_WITHDRAWN, Article, Duplicate, Page
 from akhbar.storage.repository import IngestWriter, Repository, decompress_html
+from akhbar.storage.types import utcnow
 
 __all__ = ["StoredPage", "count_pages", "iter_pages"]
 
@@ -95,7 +96,7 @@ def iter_pages(
 
 
 def own_article(writer: IngestWriter, url: str) -> Article | None:
-    """The article row whose record is this page (not one it copies)."""
+    """The article row whose record is this page (not one it copies), active or withdrawn."""
     return writer.session.scalar(select(Article).where(Article.url == url))
 
 
@@ -142,13 +143,35 @@ def same_record(row: Article, record: ArticleRecord) -> bool:
     )
 
 
-def delete_article(writer: IngestWriter, article_id: int) -> None:
-    """Remove an article nobody copies; its pages stop pointing at it."""
-    writer.session.execute(
-        update(Page).where(Page.article_id == article_id).values(article_id=None)
-    )
-    writer.session.execute(delete(Article).where(Article.id == article_id))
+def withdraw_article(writer: IngestWriter, row: Article, reason: str) -> None:
+    """Mark an article withdrawn (never deleted: its id stays a reader's cursor and is never
+    handed out again); the row keeps the text readers saw."""
+    row.status = ARTICLE_WITHDRAWN
+    row.withdrawn_at = utcnow()
+    row.withdrawn_reason = reason
     writer.session.flush()
+
+
+def restore_article(
+    writer: IngestWriter, row: Article, record: ArticleRecord, text_hash: str, minhash: bytes
+) -> None:
+    """Bring a withdrawn article back under its id, with the re-extracted record."""
+    update_article(writer, row, record, text_hash, minhash)
+    row.status = ARTICLE_ACTIVE
+    row.withdrawn_at = None
+    row.withdrawn_reason = None
+    writer.session.flush()
+
+
+def set_article(writer: IngestWriter, page_id: int, article_id: int, canonical_url: str) -> None:
+    """Record a page as the page of article ``article_id``."""
+    writer.session.execute(
+        update(Page)
+        .where(Page.id == page_id)
+        .values(outcome="article", reason=None, article_id=article_id, canonical_url=canonical_url)
+    )
+    writer.session.flush()
+    writer.pending += 1
 
 
 def delete_duplicate(writer: IngestWriter, url: str) -> None:
@@ -160,11 +183,14 @@ def duplicate_of(writer: IngestWriter, url: str) -> int | None:
     return writer.session.scalar(select(Duplicate.article_id).where(Duplicate.url == url))
 
 
-def set_rejected(writer: IngestWriter, page_id: int, reason: str) -> None:
+def set_rejected(
+    writer: IngestWriter, page_id: int, reason: str, article_id: int | None = None
+) -> None:
+    """Record a page as rejected; ``article_id`` names the withdrawn article it was, if any."""
     writer.session.execute(
         update(Page)
         .where(Page.id == page_id)
-        .values(outcome="rejected", reason=reason, article_id=None)
+        .values(outcome="rejected", reason=reason, article_id=article_id)
     )
     writer.session.flush()
     writer.pending += 1

@@ -5,7 +5,12 @@ index (migration 0004) lets the database refuse a second one, whichever process 
 scheduler's subprocess or a manual ``akhbar crawl``). A process that dies without closing its
 row (kill -9, power loss) would hold the lease for ever, so every start first reaps such rows:
 a run whose process is gone from this host, or whose heartbeat is older than ``stale_after``,
-is marked ``interrupted``.
+is marked ``interrupted``. Commands that show runs (``runs``, ``stats``, ``schedule --list``)
+reap too (:func:`reap_on_read`), so a dead run never shows as ``running``.
+
+A run that did not close itself (killed, or stopped by a second signal before its summary)
+gets its counters from the rows it stored (:func:`stored_counters`), not from its last
+heartbeat: a run's counters always equal what it stored.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from akhbar.storage.models import CrawlRun
-from akhbar.storage.repository import Repository
+from akhbar.records import PageOutcome
+from akhbar.storage.models import CrawlRun, Page
+from akhbar.storage.repository import Repository, RunCounters
 from akhbar.storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -114,6 +121,37 @@ def _death_reason(run: CrawlRun, now: datetime, stale_after: float) -> str | Non
     return None
 
 
+def stored_counters(session: Session, run_id: int) -> RunCounters:
+    """A crawl or backfill run's counters as its stored rows say: the pages it fetched last
+    (``pages.crawl_run_id``), by outcome."""
+    counters = RunCounters()
+    for outcome, n in session.execute(
+        select(Page.outcome, func.count()).where(Page.crawl_run_id == run_id).group_by(Page.outcome)
+    ):
+        counters.fetched += n
+        if outcome == PageOutcome.ARTICLE.value:
+            counters.new += n
+        elif outcome == PageOutcome.DUPLICATE.value:
+            counters.duplicate += n
+        elif outcome == PageOutcome.REJECTED.value:
+            counters.rejected += n
+        else:
+            counters.failed += n
+    return counters
+
+
+def _close_unfinished(session: Session, run: CrawlRun, error: str, finished: datetime) -> None:
+    """Close a run that did not close itself, with the counters of what it stored (a
+    reprocess keeps its heartbeat's counters: it rewrites pages other runs fetched)."""
+    run.status = "interrupted"
+    run.finished_at = finished
+    run.error = error
+    if run.kind != "reprocess":
+        counters = stored_counters(session, run.id)
+        run.fetched, run.new, run.duplicate = counters.fetched, counters.new, counters.duplicate
+        run.rejected, run.failed = counters.rejected, counters.failed
+
+
 def reap_dead_runs(repo: Repository, stale_after: float, source: str | None = None) -> list[int]:
     """Mark ``interrupted`` every running row whose process is gone; returns their ids."""
     now = utcnow()
@@ -126,12 +164,19 @@ def reap_dead_runs(repo: Repository, stale_after: float, source: str | None = No
             reason = _death_reason(run, now, stale_after)
             if reason is None:
                 continue
-            run.status = "interrupted"
-            run.finished_at = run.heartbeat_at or now
-            run.error = f"{reason}; marked interrupted at {now:%Y-%m-%d %H:%M:%S} UTC"
+            error = f"{reason}; marked interrupted at {now:%Y-%m-%d %H:%M:%S} UTC"
+            _close_unfinished(session, run, error, run.heartbeat_at or now)
             reaped.append(run.id)
             log.warning("%s run %d interrupted: %s", run.source, run.id, reason)
     return reaped
+
+
+def reap_on_read(repo: Repository, stale_after: float) -> None:
+    """Reap before showing runs; a database the reader may not write to is shown as it is."""
+    try:
+        reap_dead_runs(repo, stale_after)
+    except Exception as exc:  # e.g. a read-only user or file: the listing still works
+        log.debug("dead runs not reaped (%s)", exc)
 
 
 def running_run(repo: Repository, source: str) -> RunInfo | None:
@@ -196,9 +241,9 @@ def interrupt_runs_of(
             )
         )
         for run in rows:
-            run.status = "interrupted"
-            run.finished_at = now
-            run.error = reason if not run.error else f"{reason}; {run.error}"
+            _close_unfinished(
+                session, run, reason if not run.error else f"{reason}; {run.error}", now
+            )
             log.warning("%s run %d interrupted: %s", run.source, run.id, reason)
         return [r.id for r in rows]
 
@@ -224,10 +269,11 @@ def recent_runs(repo: Repository, source: str | None = None, limit: int = 20) ->
 
 
 def close_run(repo: Repository, run_id: int, status: str, error: str | None) -> None:
-    """Set the final status of a run that never got to close itself."""
+    """Set the final status of a run that never got to close itself, with the counters of the
+    rows it stored."""
     with repo.write_sessions.begin() as session:
-        session.execute(
-            update(CrawlRun)
-            .where(CrawlRun.id == run_id, CrawlRun.status == "running")
-            .values(status=status, finished_at=utcnow(), error=error)
-        )
+        run = session.get(CrawlRun, run_id)
+        if run is None or run.status != "running":
+            return
+        _close_unfinished(session, run, error or "", utcnow())
+        run.status, run.error = status, error

@@ -27,10 +27,20 @@ from sqlalchemy import Connection, Engine, bindparam, event, inspect, select, te
 from sqlalchemy.orm import Mapper, Session
 
 from akhbar.dedup.normalize import normalize_text
+from akhbar.errors import AkhbarError
 from akhbar.storage.models import Article
 from akhbar.storage.types import UTCDateTime
 
 SNIPPET_WORDS = 24
+
+# Every word of a query must match, so a long query finds nothing a short one would not, while
+# each word costs a full-text lookup (a pasted article as the query took minutes): refused.
+MAX_QUERY_WORDS = 64
+MAX_QUERY_CHARS = 1000
+
+
+class QueryTooLong(AkhbarError, ValueError):
+    """A search query over :data:`MAX_QUERY_WORDS` words or :data:`MAX_QUERY_CHARS` characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +176,26 @@ def search(
     since: datetime | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Articles containing every word of ``query`` (in any spelling variant), best first."""
+    """Active articles containing every word of ``query`` (in any spelling variant), best
+    first.
+
+    Raises :class:`QueryTooLong` for a query over the caps above."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryTooLong(
+            f"search query too long: {len(query):,} characters (at most {MAX_QUERY_CHARS:,}); "
+            "a few distinctive words find the article"
+        )
     tokens = normalize_text(query).split()
+    if len(tokens) > MAX_QUERY_WORDS:
+        raise QueryTooLong(
+            f"search query too long: {len(tokens):,} words (at most {MAX_QUERY_WORDS}); "
+            "every word must match, so a few distinctive words find the article"
+        )
     if not tokens:
         return []
     if since is not None and since.tzinfo is None:
         raise ValueError("since must be timezone-aware")
-    filters = ""
+    filters = " AND a.status = 'active'"  # withdrawn articles are not stories any more
     params: dict[str, Any] = {"n": limit}
     if sources:
         filters += " AND a.source IN :sources"

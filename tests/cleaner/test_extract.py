@@ -69,8 +69,8 @@ def test_portal_keeps_first_and_last_paragraph(portal: Article) -> None:
     assert portal.text.endswith("ثم كانت زيارة العمل التالية له في مارس 2022.")
 
 
-def test_portal_drops_all_chrome(portal: Article, shared_dir: Path) -> None:
-    seed = (shared_dir / "seed-pages" / "003_d3412222f1c9d057.txt").read_text(encoding="utf-8")
+def test_portal_drops_all_chrome(portal: Article, seed_pages_dir: Path) -> None:
+    seed = (seed_pages_dir / "003_d3412222f1c9d057.txt").read_text(encoding="utf-8")
     lines = {line.strip() for line in portal.text.splitlines()}
     assert "الرئيسية" not in portal.text
     assert "»" not in portal.text

@@ -35,7 +35,8 @@ def slow_seeds(local_seeds: Path, directory: Path, delay: float = DOWNLOAD_DELAY
 
 
 def crawl_env() -> dict[str, str]:
-    """Batches of 2 pages, so commits happen all through the crawl; INFO logs to follow it."""
+    """Batches of 2 pages, so commits happen all through the crawl; INFO logs (and the per-page
+    lines of ``--verbose``) to follow it."""
     env = dict(os.environ)
     env["AKHBAR_CRAWL__BATCH_SIZE"] = "2"
     env["AKHBAR_LOG_LEVEL"] = "INFO"
@@ -44,8 +45,8 @@ def crawl_env() -> dict[str, str]:
 
 def crawl_cmd(db_url: str, seeds: Path) -> list[str]:
     return [
-        sys.executable, "-m", "akhbar", "--db", db_url, "--seeds", str(seeds), "crawl", "--all",
-        "--json",
+        sys.executable, "-m", "akhbar", "--verbose", "--db", db_url, "--seeds", str(seeds),
+        "crawl", "--all", "--json",
     ]  # fmt: skip
 
 
@@ -176,3 +177,43 @@ def check_stored_once(db_url: str, truth: Any, final: list[dict[str, Any]]) -> S
         assert sum(a.crawl_run_id == run_id for a in articles) == c["new"]
         assert sum(d.crawl_run_id == run_id for d in duplicates) == c["duplicate"]
     return Stored(articles, duplicates, pages, runs)
+
+
+def check_counters_are_stored_rows(db_url: str, summaries: list[dict[str, Any]]) -> None:
+    """Each run's counters (summary and ``crawl_runs`` row) equal the rows it stored."""
+    engine = make_engine(db_url)
+    try:
+        with Repository(engine).sessions() as session:
+            for summary in summaries:
+                run_id = summary["run_id"]
+                pages = session.scalar(
+                    select(func.count()).select_from(Page).where(Page.crawl_run_id == run_id)
+                )
+                articles = session.scalar(
+                    select(func.count()).select_from(Article).where(Article.crawl_run_id == run_id)
+                )
+                run = session.get(CrawlRun, run_id)
+                assert run is not None
+                c = summary["counters"]
+                assert (c["fetched"], c["new"]) == (pages, articles), (summary, pages, articles)
+                assert (run.fetched, run.new) == (pages, articles), (run_id, run.fetched, pages)
+    finally:
+        engine.dispose()
+
+
+def check_missing_pages_reported(db_url: str, log: str) -> set[str]:
+    """Every page the log shows going through the pipeline is stored, or named in a "pages
+    left for the next run" line; returns the reported ones."""
+    met = set(re.findall(r"akhbar\.pipeline: \S+ (?:article|duplicate|rejected|error) (\S+)", log))
+    reported: set[str] = set()
+    for urls in re.findall(r"pages left for the next run: (.*)$", log, re.M):
+        reported.update(urls.split())
+    engine = make_engine(db_url)
+    try:
+        with Repository(engine).sessions() as session:
+            stored = set(session.scalars(select(Page.url)))
+    finally:
+        engine.dispose()
+    missing = met - stored
+    assert missing <= reported, f"pages lost silently: {sorted(missing - reported)}"
+    return reported

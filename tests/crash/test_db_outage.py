@@ -10,7 +10,9 @@ for a while mid-crawl (shorter than the busy timeout): the crawl waits and goes 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import subprocess
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -20,14 +22,18 @@ from typing import Any
 import pytest
 from crashkit import (
     CRAWL_MARKER,
+    check_counters_are_stored_rows,
+    check_missing_pages_reported,
     check_stored_once,
+    crawl_cmd,
+    crawl_env,
     crawl_to_end,
     slow_seeds,
     start_crawl,
     wait_for_log,
     wait_for_pages,
 )
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from akhbar.dedup import Deduplicator
@@ -37,7 +43,7 @@ from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import upgrade
-from akhbar.storage.models import Article, Page
+from akhbar.storage.models import Article, CrawlRun, Page
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +73,7 @@ def test_postgres_connections_terminated_mid_crawl(
     proc = start_crawl(postgres_url, seeds, log_path)
     assert wait_for_log(proc, log_path, CRAWL_MARKER)
     terminated = []
-    for n in (2, 4, 6, 8, 10):  # outages while pages are being written
+    for n in (2, 4, 6, 8, 10, 12, 14, 16):  # outages while pages are being written
         wait_for_pages(proc, log_path, n)
         terminated.append(terminate_backends(postgres_url))
     out, _ = proc.communicate(timeout=120)
@@ -84,6 +90,10 @@ def test_postgres_connections_terminated_mid_crawl(
     # middle of a batch is a database error, rolled back and retried, and noted on the run
     if "database error" in log:
         assert any("database errors" in note for s in summaries for note in s["notes"])
+    # every page is stored or reported, and the runs' counters are what they stored
+    check_counters_are_stored_rows(postgres_url, summaries)
+    reported = check_missing_pages_reported(postgres_url, log)
+    print(f"pages reported left for the next run: {len(reported)}")
 
     final = crawl_to_end(postgres_url, seeds)
     check_stored_once(postgres_url, local_web.truth, final)
@@ -208,3 +218,131 @@ def test_ingestor_survives_a_lasting_postgres_outage(
     for article in articles:
         assert stored_pages[article.url].article_id == article.id
     assert len(stored_pages) == len(pages)
+
+
+def refuse_page_writes(db_url: str) -> None:
+    """Make every write to ``pages`` fail, as a full disk does: a trigger raising PostgreSQL's
+    own ``disk_full`` error (SQLSTATE 53100) or, on SQLite, aborting the statement."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION USING ERRCODE = 'disk_full', "
+                    "MESSAGE = 'could not extend file: No space left on device'; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_pages BEFORE INSERT OR UPDATE ON pages "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_writes()"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_pages BEFORE INSERT ON pages BEGIN "
+                    "SELECT RAISE(ABORT, 'database or disk is full'); END"
+                )
+            )
+    engine.dispose()
+
+
+def test_persistent_write_error_stops_the_crawl(
+    db_url: str, local_web: Any, local_seeds: Path, tmp_path: Path
+) -> None:
+    """Every batch fails: after ``max_failed_commits`` of them the crawl stops fetching and
+    closes each run ``failed`` with the reason, in one log line and without a traceback."""
+    refuse_page_writes(db_url)
+    seeds = slow_seeds(local_seeds, tmp_path / "seeds", delay=1.0)  # a page a second a site
+    env = {**crawl_env(), "AKHBAR_CRAWL__MAX_FAILED_COMMITS": "3"}
+    proc = subprocess.run(
+        crawl_cmd(db_url, seeds), capture_output=True, text=True, timeout=120, env=env
+    )
+    log = proc.stderr
+    assert proc.returncode == 1, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    assert log.count("database writes keep failing; crawl stopped") == 1, log[-3000:]
+    summaries = json.loads(proc.stdout)
+    assert {s["status"] for s in summaries} == {"failed"}, summaries
+    for summary in summaries:
+        assert summary["counters"]["fetched"] == 0  # nothing was stored
+        assert any("database writes failing" in note for note in summary["notes"])
+    engine = make_engine(db_url)
+    with Repository(engine).sessions() as session:
+        runs = list(session.scalars(select(CrawlRun)))
+        assert session.scalar(select(func.count()).select_from(Page)) == 0
+    engine.dispose()
+    assert {r.status for r in runs} == {"failed"}
+    assert all("database_failed" in (r.error or "") for r in runs)
+    assert all(r.fetched == 0 for r in runs)
+    # a few error lines (the failed batches), then one line saying why the crawl stopped;
+    # the pages still in flight are not stored and not counted, the runs say how many
+    assert log.count(" ERROR ") <= 2 * 3 + 1, log[-3000:]
+    lost = sum(int(m) for m in re.findall(r"(\d+) pages left for the next run", proc.stdout))
+    assert lost >= 3, summaries
+
+
+def test_a_blip_replays_the_pages_of_every_source_sharing_the_writer(
+    postgres_url: str, local_web: Any
+) -> None:
+    """Two sources share one writer (as in ``crawl --all``), both with uncommitted pages, when
+    the connection is killed: the error met by one source replays the other's pages too, so
+    every page is stored once and each source's counters equal its stored rows."""
+    truth = local_web.truth
+    wire = set(truth.wire_copies)
+    by_source: dict[str, list[FetchedPage]] = {}
+    for expected in truth.articles:
+        if expected.url not in wire:
+            by_source.setdefault(expected.source, []).append(_fetch(expected.source, expected.url))
+    names = sorted(by_source)[:2]
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    repo = Repository(engine)
+    for name in names:
+        repo.sync_source(name, None, ["ar"])
+    writer = repo.writer(batch_size=1000)  # nothing commits until the test says so
+    settings = AkhbarSettings()
+    dedup = Deduplicator(settings.dedup)
+    ingestors = {
+        name: Ingestor(
+            source=SourceConfig(name=name, start_urls=["http://127.0.0.1/"]),
+            writer=writer,
+            run_id=repo.start_run(name),
+            dedup=dedup,
+            cleaner=settings.cleaner,
+            commit_interval=3600,
+        )
+        for name in names
+    }
+    first, second = (ingestors[n] for n in names)
+    pages_a, pages_b = by_source[names[0]][:3], by_source[names[1]][:3]
+    try:
+        for page in pages_a:  # source A's pages wait in the open transaction
+            assert first.ingest(page).outcome is PageOutcome.ARTICLE
+        second.ingest(pages_b[0])
+        assert terminate_backends(postgres_url) >= 1  # the writer's connection is gone
+        for page in pages_b[1:]:  # source B meets the error; the batch is replayed
+            assert second.ingest(page).outcome is PageOutcome.ARTICLE
+        for page in by_source[names[0]][3:5]:
+            assert first.ingest(page).outcome is PageOutcome.ARTICLE
+        counters = {name: ingestors[name].close() for name in names}
+        assert second.db_errors >= 1 and first.pages_lost == second.pages_lost == 0
+    finally:
+        writer.close()
+    with repo.sessions() as session:
+        stored = {
+            name: session.scalar(select(func.count()).select_from(Page).where(Page.source == name))
+            for name in names
+        }
+        urls = set(session.scalars(select(Article.url)))
+    engine.dispose()
+    expected_urls = {p.url for p in [*pages_a, *pages_b, *by_source[names[0]][3:5]]}
+    assert urls == expected_urls  # source A's pages of the killed transaction included
+    assert stored == {names[0]: 5, names[1]: 3}
+    assert {n: (c.fetched, c.new) for n, c in counters.items()} == {
+        names[0]: (5, 5),
+        names[1]: (3, 3),
+    }

@@ -101,4 +101,8 @@ def test_kill9_at_random_moments_then_rerun_stores_everything_once(
         assert run.status in ("ok", "interrupted"), (run.id, run.status, run.error)
         if run.status == "interrupted":
             assert run.error and "died without closing the run" in run.error, run.error
+            # its counters are the rows it stored, not its last heartbeat's
+            pages = sum(p.crawl_run_id == run.id for p in stored.pages)
+            articles = sum(a.crawl_run_id == run.id for a in stored.articles)
+            assert (run.fetched, run.new) == (pages, articles), (run.id, run.fetched, pages)
     assert total < 90, f"kill test took {total:.1f} s (target under 60 s)"

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PAGES = Path(__file__).parent.parent / "fixtures" / "pages"
@@ -61,3 +62,42 @@ def test_workers_exit_when_the_crawl_process_is_killed() -> None:
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not [pid for pid in workers if alive(pid)]
+
+
+def test_ordered_cleaner_returns_every_page_in_order_through_a_worker_crash() -> None:
+    """The reactor-less pool (WARC backfill): results in input order, pages needing no cleaning
+    passed through, and the pages in flight when a worker dies cleaned again."""
+    from datetime import UTC, datetime
+
+    from akhbar.pool import OrderedCleaner
+    from akhbar.records import Article, FetchedPage
+    from akhbar.settings import CleanerSettings, DedupSettings
+
+    def page(n: int) -> FetchedPage:
+        path = ARTICLES[n % 2]
+        url = f"http://127.0.0.1/{n}/{path.name}"
+        status = 404 if n == 5 else 200
+        return FetchedPage("test", url, url, status, {}, path.read_bytes(), None, datetime.now(UTC))
+
+    with OrderedCleaner(2) as cleaner:
+
+        def pages() -> Iterator[FetchedPage]:
+            for n in range(12):
+                if n == 6:  # pages 0-5 are in flight: kill a worker under them
+                    while not cleaner.worker_pids():
+                        time.sleep(0.05)
+                    os.kill(cleaner.worker_pids()[0], signal.SIGKILL)
+                yield page(n)
+
+        out = list(cleaner.clean(pages(), CleanerSettings(), ["ar"], DedupSettings()))
+        crashes = cleaner.crashes
+    assert [p.url for p, _ in out] == [page(n).url for n in range(12)]
+    assert crashes >= 1
+    for n, (_, cleaned) in enumerate(out):
+        if n == 5:
+            assert cleaned is None  # a 404: nothing to clean, the ingestor records it
+            continue
+        assert cleaned is not None and isinstance(cleaned.result, Article), (n, cleaned)
+        assert cleaned.prepared is not None
+    titles = {cleaned.result.title for _, cleaned in out if cleaned is not None}
+    assert len(titles) == 2

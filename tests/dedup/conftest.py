@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from dedup_corpus import article_000, article_003
@@ -15,13 +14,13 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="session")
-def text_003(shared_dir: Path) -> str:
-    return article_003(shared_dir)
+def text_003() -> str:
+    return article_003()
 
 
 @pytest.fixture(scope="session")
-def text_000(shared_dir: Path) -> str:
-    return article_000(shared_dir)
+def text_000() -> str:
+    return article_000()
 
 
 @pytest.fixture(scope="session")

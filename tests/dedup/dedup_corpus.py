@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-SEED_000 = "seed-pages/000_181bf0773d9abf8b.txt"
-SEED_003 = "seed-pages/003_d3412222f1c9d057.txt"
+# Our own seed pages, kept in the repository (tests/fixtures/seed-pages/README.md).
+SEED_PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "seed-pages"
+SEED_000 = "000_181bf0773d9abf8b.txt"
+SEED_003 = "003_d3412222f1c9d057.txt"
 
 # A follow-up story on the same subject, written for these tests, that reuses one background
 # paragraph of seed 003 (inserted at REUSED_AT).
@@ -55,18 +57,18 @@ def join(paras: list[str]) -> str:
     return "\n\n".join(paras)
 
 
-def article_003(shared_dir: Path) -> str:
+def article_003(seed_dir: Path = SEED_PAGES) -> str:
     """The article part of seed 003: headline, dateline, body (no breadcrumb, no chrome)."""
-    raw = (shared_dir / SEED_003).read_text(encoding="utf-8")
+    raw = (seed_dir / SEED_003).read_text(encoding="utf-8")
     start = raw.index("الرئيس الروسي فلاديمير بوتين")
     end_marker = "ثم كانت زيارة العمل التالية له في مارس 2022."
     end = raw.index(end_marker) + len(end_marker)
     return join(paragraphs(raw[start:end]))
 
 
-def article_000(shared_dir: Path) -> str:
+def article_000(seed_dir: Path = SEED_PAGES) -> str:
     """The body of seed 000: standfirst to the last paragraph (no headline, tags, sources)."""
-    raw = (shared_dir / SEED_000).read_text(encoding="utf-8")
+    raw = (seed_dir / SEED_000).read_text(encoding="utf-8")
     start = raw.index("بوتين يبعث رسالة تهنئة إلى أمير قطر ويعرب")
     end = raw.index("مصادر الخبر:")
     return join(paragraphs(raw[start:end]))

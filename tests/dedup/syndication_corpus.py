@@ -43,7 +43,7 @@ from akhbar.localweb.synthtext import dateline as _dateline
 from akhbar.localweb.synthtext import load_material as _load_package_material
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_DIR = ROOT.parent / "shared" / "seed-pages"
+SEED_DIR = ROOT / "tests" / "fixtures" / "seed-pages"
 
 BYLINES = ["تحرير: فريق الموقع", "إعداد: القسم السياسي", "ترجمة وتحرير: هيئة التحرير"]
 SPELLINGS = [("أ", "ا"), ("إ", "ا"), ("ة ", "ه "), ("ى ", "ي ")]

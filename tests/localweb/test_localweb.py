@@ -169,9 +169,9 @@ def test_wire_copies_are_near_duplicates_and_all_else_clearly_differs() -> None:
         assert len(wx & wy) / len(wx | wy) < 0.3, (x.key, y.key)
 
 
-def test_seed_stories_are_kept_from_the_seed_pages(shared_dir: Path) -> None:
+def test_seed_stories_are_kept_from_the_seed_pages(seed_pages_dir: Path) -> None:
     by_seed = {s.seed: s for site in load_sites() for s in site.stories if s.seed}
-    seed_dir = shared_dir / "seed-pages"
+    seed_dir = seed_pages_dir
     text_000 = next(seed_dir.glob("000_*.txt")).read_text(encoding="utf-8")
     text_003 = next(seed_dir.glob("003_*.txt")).read_text(encoding="utf-8")
     story_000, story_003 = by_seed["000"], by_seed["003"]

@@ -6,7 +6,7 @@ read (a sitemap index's child whose ``lastmod`` is older is not fetched again) a
 last checked.
 
 Revision ID: 0008c
-Revises: 0007w
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008c"
-down_revision: str | None = "0007w"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from akhbar.settings import AkhbarSettings
 from akhbar.storage.database import make_engine
+from akhbar.storage.migrate import include_object, schema_change
 from akhbar.storage.models import Base
 
 config = context.config
@@ -17,18 +18,6 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
-
-# Tables that live in the database but are owned by something else (APScheduler's job store,
-# full-text index tables maintained by triggers): autogenerate and `alembic check` skip them.
-EXTERNAL_TABLE_PREFIXES = ("apscheduler_", "articles_fts", "article_search")
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    if type_ == "table" and reflected and compare_to is None and name:
-        return not name.startswith(EXTERNAL_TABLE_PREFIXES)
-    return True
 
 
 def _configure(connection: Connection) -> None:
@@ -62,9 +51,8 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url") or AkhbarSettings().database_url
     engine = make_engine(url)
-    with engine.connect() as conn:
+    with schema_change(engine) as conn:  # the schema lock, and SQLite's foreign keys checked
         _configure(conn)
-        conn.commit()
     engine.dispose()
 
 
