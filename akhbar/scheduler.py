@@ -458,6 +458,10 @@ class CrawlScheduler:
                 if self.stopping.is_set():
                     log.info("%s: scheduled run not started (shutting down)", source)
                     return
+                # a process that was frozen may fire jobs before its watch notices the lock gone
+                if self.lock is not None and self.lock.lost():
+                    log.warning("%s: scheduled run not started (%s)", source, self.lock.why_lost)
+                    return
                 self._crawl(source)
             finally:
                 self._slots.release()

@@ -10,9 +10,11 @@ takes over at its next try, without waiting out a lease, and there is no row to 
 clock of ours to trust. What a lease would add is protection against a holder that is alive but
 unreachable; the lock connection gets that from both ends:
 
-- PostgreSQL's side (``tcp_keepalives_*`` and ``tcp_user_timeout`` set for this session only):
-  the backend of a host that vanished (power loss, network partition) is dropped, and its lock
-  released, within ``failover_after`` seconds.
+- PostgreSQL's side, set for this session only: ``tcp_keepalives_*`` and ``tcp_user_timeout``
+  drop the backend of a host that vanished (power loss, network partition), and
+  ``idle_session_timeout`` (PostgreSQL 14+) that of a process that hangs or is stopped while
+  its kernel still answers for the socket; either way the lock is released within
+  ``failover_after`` seconds.
 - The holder's side: a heartbeat query on the lock connection every ``failover_after / 15`` s
   (at least 1 s) checks that the lock is still held. A failed query or a lock no longer held
   (the session was cut: server restart, ``pg_terminate_backend``) makes the scheduler step
@@ -127,7 +129,7 @@ class SchedulerLock:
         with self._io:
             try:
                 if self._conn is None:
-                    self._conn = self.engine.connect()
+                    self._conn = self._connect()
                 got = bool(
                     self._conn.execute(
                         _LOCK_SQL, {"k1": LOCK_KEYS[0], "k2": LOCK_KEYS[1]}
@@ -140,6 +142,14 @@ class SchedulerLock:
                 self.last_ok = time.monotonic()
                 self.why_lost = ""
             return got
+
+    def _connect(self) -> Connection:
+        conn = self.engine.connect()
+        version = int(conn.execute(text("SHOW server_version_num")).scalar_one())
+        if version >= 140000:  # the heartbeat keeps a live holder's session busy
+            timeout = int(self.failover_after * 1000)
+            conn.execute(text(f"SET idle_session_timeout = {timeout}"))
+        return conn
 
     def holder(self) -> Holder | None:
         """Who holds the lock now (None: nobody, or not visible to our role)."""

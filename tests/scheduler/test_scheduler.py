@@ -400,9 +400,10 @@ def test_metrics_endpoint_reports_runs_and_pages_from_the_database(
 def test_failover_between_two_schedulers_without_overlapping_runs(
     postgres_url: str, local_web: Any, tmp_path: Path
 ) -> None:
-    """Two real schedulers on one database: a cut lock session makes the active step down and
-    the standby take over; then the new active is killed (-9) and the first one takes over
-    again. Every source keeps one run at a time throughout."""
+    """Two real schedulers on one database, three failovers: the active's lock session is cut
+    on the server (it steps down), the active is frozen (SIGSTOP: alive to the kernel, dead to
+    us; PostgreSQL ends its idle session), the active is killed (-9). The standby takes over
+    each time, and every source keeps one run at a time throughout."""
     # every 5 s, and sahilgate slow enough that a run of the old active still holds its lease
     # when the new active wants to run sahilgate too
     seeds = write_seeds(
@@ -415,10 +416,10 @@ def test_failover_between_two_schedulers_without_overlapping_runs(
 
     def start(name: str) -> None:
         with logs[name].open("w") as out:
-            procs[name] = subprocess.Popen(cmd, env=env(), stderr=out, text=True)
+            procs[name] = subprocess.Popen(cmd, env=env(failover_after=10), stderr=out, text=True)
 
-    def logged(name: str, pattern: str) -> Callable[[], bool]:
-        return lambda: bool(re.search(pattern, logs[name].read_text()))
+    def logged(name: str, pattern: str, times: int = 1) -> Callable[[], bool]:
+        return lambda: len(re.findall(pattern, logs[name].read_text())) >= times
 
     def standby_of(name: str) -> str:
         return rf"standby: the active scheduler is 'akhbar schedule \S+ pid {procs[name].pid}'"
@@ -461,17 +462,27 @@ def test_failover_between_two_schedulers_without_overlapping_runs(
         assert value(scrape(a_metrics), "akhbar_scheduler_active") == 0
         assert value(scrape(b_metrics), "akhbar_scheduler_active") == 1
 
-        # 2. kill -9 of the new active while a crawl it started is running: a takes over
+        # 2. b freezes (SIGSTOP): PostgreSQL ends its idle lock session, a takes over; b,
+        # thawed, finds its lock gone and steps down before starting anything
+        procs["b"].send_signal(signal.SIGSTOP)
+        frozen_at = time.monotonic()
+        wait_for(logged("a", "this scheduler is active", times=2), 60, "a active again")
+        freeze_takeover = time.monotonic() - frozen_at
+        procs["b"].send_signal(signal.SIGCONT)
+        wait_for(logged("b", "stepping down"), 30, "b stepping down")
+        wait_for(logged("b", standby_of("a")), 90, "b standby again, naming a")
+
+        # 3. kill -9 of the active while a crawl it started is running: b takes over
         marker = last_run_id()
-        wait_for(lambda: sahilgate_running_since(marker), 60, "a crawl started by b")
-        procs["b"].send_signal(signal.SIGKILL)
+        wait_for(lambda: sahilgate_running_since(marker), 60, "a crawl started by a")
+        procs["a"].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
-        procs["b"].wait(timeout=10)
+        procs["a"].wait(timeout=10)
         marker = last_run_id()
-        wait_for(logged("a", r"active \(.*\n(.|\n)*active \("), 60, "a active again")
+        wait_for(logged("b", "this scheduler is active", times=2), 60, "b active again")
         takeover = time.monotonic() - killed_at
         assert takeover < 60, takeover
-        assert value(scrape(a_metrics), "akhbar_scheduler_active") == 1
+        assert value(scrape(b_metrics), "akhbar_scheduler_active") == 1
 
         def both_crawled_since_kill() -> bool:
             done = {r.source for r in runs(engine) if r.id > marker and r.status == "ok"}
@@ -484,8 +495,8 @@ def test_failover_between_two_schedulers_without_overlapping_runs(
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=90)
     output = logs["a"].read_text() + logs["b"].read_text()
-    assert procs["a"].returncode == 0, output[-3000:]
-    print(f"takeover after kill -9: {takeover:.1f} s")
+    assert procs["b"].returncode == 0, output[-3000:]
+    print(f"takeover: {freeze_takeover:.1f} s after SIGSTOP, {takeover:.1f} s after kill -9")
     # the lease held across the takeovers: a new active found the old one's crawl running
     assert re.search(r"sahilgate: already running as run \d+ \(scheduled, pid", output), output[
         -3000:
