@@ -4,8 +4,9 @@ Why a collector over the database rather than counters kept in memory: the runs 
 crawl subprocesses, by manual ``akhbar crawl`` and by other hosts' schedulers, and a scheduler
 restarts; the database has the whole truth, so an active and a standby scheduler report the
 same numbers and a restart loses nothing. The queries are aggregates over ``crawl_runs`` only
-(one row per run, never over ``pages`` or ``articles``) and their result is kept for
-``CACHE_SECONDS``, so a scrape costs a few small queries however often it comes.
+(one row per run, never over ``pages`` or ``articles``); runs that ended are summed once and
+kept (:class:`RunFigures`), so a scrape reads only the recent runs however long the history,
+and its result is kept for ``CACHE_SECONDS`` however often scrapes come.
 
 Counters (``_total``) count finished runs and what they did, which never goes back; what is
 still running is a gauge. Only the scheduler's own liveness and role come from memory.
@@ -30,7 +31,7 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector, CollectorRegistry
-from sqlalchemy import ColumnElement, Engine, Float, case, cast, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from akhbar.records import PageOutcome
 from akhbar.seeds import SourceConfig, load_seeds
@@ -44,6 +45,13 @@ CACHE_SECONDS = 5.0
 HEALTH_STATUSES = ("ok", "quiet", "degraded", "broken", "never run")
 QUIET_AFTER = timedelta(days=2)  # no new article for this long (and at least 2 intervals)
 BROKEN_AFTER = 3  # finished runs in a row failed, or fetching nothing but rejections/errors
+# crawl_runs counters new, duplicate, rejected, failed as page outcomes
+OUTCOMES = (
+    PageOutcome.ARTICLE.value,
+    PageOutcome.DUPLICATE.value,
+    PageOutcome.REJECTED.value,
+    PageOutcome.ERROR.value,
+)
 
 
 @dataclass
@@ -60,106 +68,123 @@ class Liveness:
             self.role, self.since = role, time.time()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceFigures:
-    """One source's aggregates over its runs."""
+    """One source's aggregates over a range of its runs; ranges add up with :meth:`add`."""
 
-    runs: dict[str, int]  # finished runs by status
-    running: int
-    pages: dict[str, int]  # PageOutcome value -> pages, finished runs and running ones so far
-    duration_count: int
-    duration_sum: float
-    last_ok: datetime | None
-    last_new: datetime | None
-    last_finished_statuses: list[str]  # newest first, at most BROKEN_AFTER
-    last_fetched: int
-    last_useless: int  # rejected + error pages of the newest finished run
+    runs: dict[str, int] = field(default_factory=dict)  # runs by status (running included)
+    pages: dict[str, int] = field(default_factory=dict)  # PageOutcome value -> pages
+    duration_count: int = 0  # finished runs
+    duration_sum: float = 0.0
+    last_ok: datetime | None = None
+    last_new: datetime | None = None
+    # the newest finished runs, newest first, at most BROKEN_AFTER: (id, status, fetched,
+    # rejected + error pages)
+    newest: list[tuple[int, str, int, int]] = field(default_factory=list)
 
-
-def _seconds(start: Any, end: Any, dialect: str) -> ColumnElement[float]:
-    if dialect == "postgresql":
-        return cast(func.extract("epoch", end - start), Float)
-    return cast((func.julianday(end) - func.julianday(start)) * 86400.0, Float)
-
-
-def read_figures(engine: Engine) -> dict[str, SourceFigures]:
-    """Every source's aggregates, from ``crawl_runs`` (a handful of grouped queries)."""
-    r = CrawlRun
-    finished = r.status != "running"
-    done_at = func.coalesce(r.finished_at, r.heartbeat_at, r.started_at)
-    dialect = engine.dialect.name
-    with engine.connect() as conn:
-        by_status = conn.execute(
-            select(r.source, r.status, func.count()).group_by(r.source, r.status)
-        ).all()
-        sums = conn.execute(
-            select(
-                r.source,
-                func.sum(r.new),
-                func.sum(r.duplicate),
-                func.sum(r.rejected),
-                func.sum(r.failed),
-                func.sum(case((finished, 1), else_=0)),
-                func.sum(
-                    case((finished, _seconds(r.started_at, r.finished_at, dialect)), else_=0.0)
-                ),
-                func.max(case((r.status == "ok", r.finished_at))),
-                func.max(case((r.new > 0, done_at))),
-            ).group_by(r.source)
-        ).all()
-        # the newest finished runs of each source, for the health status
-        ranked = (
-            select(
-                r.source,
-                r.status,
-                r.fetched,
-                r.rejected + r.failed,
-                func.row_number().over(partition_by=r.source, order_by=r.id.desc()).label("n"),
-            )
-            .where(finished)
-            .subquery()
-        )
-        newest = conn.execute(
-            select(ranked).where(ranked.c.n <= BROKEN_AFTER).order_by(ranked.c.source, ranked.c.n)
-        ).all()
-    statuses: dict[str, dict[str, int]] = {}
-    for source, status, n in by_status:
-        statuses.setdefault(source, {})[status] = int(n)
-    recent: dict[str, list[tuple[str, int, int]]] = {}
-    for source, status, fetched, useless, _n in newest:
-        recent.setdefault(source, []).append((status, int(fetched), int(useless)))
-    figures: dict[str, SourceFigures] = {}
-    for source, new, dup, rej, err, count, total, last_ok, last_new in sums:
-        runs = statuses.get(source, {})
-        last = recent.get(source, [])
-        figures[source] = SourceFigures(
-            runs={s: n for s, n in runs.items() if s != "running"},
-            running=runs.get("running", 0),
+    def add(self, other: SourceFigures) -> SourceFigures:
+        return SourceFigures(
+            runs={k: self.runs.get(k, 0) + other.runs.get(k, 0) for k in self.runs | other.runs},
             pages={
-                PageOutcome.ARTICLE.value: int(new or 0),
-                PageOutcome.DUPLICATE.value: int(dup or 0),
-                PageOutcome.REJECTED.value: int(rej or 0),
-                PageOutcome.ERROR.value: int(err or 0),
+                k: self.pages.get(k, 0) + other.pages.get(k, 0) for k in self.pages | other.pages
             },
-            duration_count=int(count or 0),
-            duration_sum=float(total or 0.0),
-            last_ok=_aware(last_ok),
-            last_new=_aware(last_new),
-            last_finished_statuses=[s for s, _, _ in last],
-            last_fetched=last[0][1] if last else 0,
-            last_useless=last[0][2] if last else 0,
+            duration_count=self.duration_count + other.duration_count,
+            duration_sum=self.duration_sum + other.duration_sum,
+            last_ok=_latest(self.last_ok, other.last_ok),
+            last_new=_latest(self.last_new, other.last_new),
+            newest=sorted(self.newest + other.newest, reverse=True)[:BROKEN_AFTER],
         )
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def aggregate_runs(
+    conn: Connection, after: int, upto: int | None = None
+) -> dict[str, SourceFigures]:
+    """Aggregates of the runs with ``after < id <= upto`` (no upper bound: None), by source.
+
+    The rows are read by primary-key range and summed here: the range is small after the
+    first scrape, and a range scan is what every planner does with it (a GROUP BY tempts them
+    to scan the whole table by the source index).
+    """
+    r = CrawlRun
+    query = select(
+        r.id, r.source, r.status, r.started_at, r.finished_at, r.heartbeat_at,
+        r.fetched, r.new, r.duplicate, r.rejected, r.failed,
+    ).where(r.id > after)  # fmt: skip
+    if upto is not None:
+        query = query.where(r.id <= upto)
+    figures: dict[str, SourceFigures] = {}
+    rows = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
+    for run_id, source, status, started, finished, beat, fetched, new, dup, rej, err in rows:
+        fig = figures.get(source)
+        if fig is None:
+            fig = figures[source] = SourceFigures(pages=dict.fromkeys(OUTCOMES, 0))
+        fig.runs[status] = fig.runs.get(status, 0) + 1
+        for outcome, n in zip(OUTCOMES, (new, dup, rej, err), strict=True):
+            fig.pages[outcome] += n
+        if new:
+            fig.last_new = _latest(fig.last_new, finished or beat or started)
+        if status == "running":
+            continue
+        if finished is not None:
+            fig.duration_count += 1
+            fig.duration_sum += (finished - started).total_seconds()
+            if status == "ok":
+                fig.last_ok = _latest(fig.last_ok, finished)
+        fig.newest = sorted([*fig.newest, (run_id, status, fetched, rej + err)], reverse=True)[
+            :BROKEN_AFTER
+        ]
     return figures
 
 
-def _aware(value: Any) -> datetime | None:
-    """Aggregates bypass the column type: SQLite gives naive text, PostgreSQL aware values."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+class RunFigures:
+    """Every source's aggregates, read incrementally: runs that ended long enough ago are
+    summed once and kept (a finished run's status, counters and times never change), so a
+    scrape reads only the runs since the oldest one still running.
+
+    "Long enough" is ``SETTLE_AFTER`` seconds after their id was first seen: a run id drawn
+    from the sequence is not visible until its insert commits, so a lower id may still appear
+    after a higher one; no insert takes that long.
+    """
+
+    SETTLE_AFTER = 60.0
+
+    def __init__(self) -> None:
+        self._settled: dict[str, SourceFigures] = {}
+        self._watermark = 0  # every run with an id up to here is summed in _settled
+        self._ripe = 0  # the highest id seen SETTLE_AFTER seconds ago or earlier
+        self._seen: list[tuple[float, int]] = []  # (monotonic time, highest id then)
+
+    def read(self, engine: Engine) -> dict[str, SourceFigures]:
+        r = CrawlRun
+        now = time.monotonic()
+        with engine.connect() as conn:
+            highest = int(conn.execute(select(func.max(r.id))).scalar_one_or_none() or 0)
+            oldest_running = conn.execute(
+                select(func.min(r.id)).where(r.status == "running")
+            ).scalar_one_or_none()
+            if highest < self._watermark:  # another database behind the same URL: start over
+                self._settled, self._watermark, self._ripe, self._seen = {}, 0, 0, []
+            self._seen.append((now, highest))
+            ripe = [seen for when, seen in self._seen if now - when >= self.SETTLE_AFTER]
+            if ripe:
+                self._ripe = max(self._ripe, ripe[-1])
+                self._seen = [(w, h) for w, h in self._seen if now - w < self.SETTLE_AFTER]
+            settle = self._ripe
+            if oldest_running is not None:
+                settle = min(settle, int(oldest_running) - 1)
+            if settle > self._watermark:
+                for source, fig in aggregate_runs(conn, self._watermark, settle).items():
+                    self._settled[source] = self._settled.get(source, SourceFigures()).add(fig)
+                self._watermark = settle
+            recent = aggregate_runs(conn, self._watermark)
+        total = dict(self._settled)
+        for source, fig in recent.items():
+            total[source] = total.get(source, SourceFigures()).add(fig)
+        return total
 
 
 def schedule_interval(source: SourceConfig) -> float:
@@ -179,14 +204,15 @@ def health_status(figures: SourceFigures | None, interval: float, now: datetime)
     """A source's status from its runs alone (the statuses of ``akhbar health``, simpler):
     broken when its last runs all failed or fetched nothing usable, degraded when the last one
     failed or most of its pages were rejected, quiet when no new article came for long."""
-    if figures is None or not figures.last_finished_statuses:
+    if figures is None or not figures.newest:
         return "never run"
-    last = figures.last_finished_statuses
-    if len(last) >= BROKEN_AFTER and all(s == "failed" for s in last):
+    statuses = [status for _, status, _, _ in figures.newest]
+    _, _, fetched, useless = figures.newest[0]
+    if len(statuses) >= BROKEN_AFTER and all(s == "failed" for s in statuses):
         return "broken"
-    if figures.last_fetched and figures.last_useless == figures.last_fetched:
+    if fetched and useless == fetched:
         return "broken"
-    if last[0] == "failed" or figures.last_useless * 2 > figures.last_fetched:
+    if statuses[0] == "failed" or useless * 2 > fetched:
         return "degraded"
     quiet_after = max(QUIET_AFTER, timedelta(seconds=2 * interval))
     if figures.last_new is None or now - figures.last_new > quiet_after:
@@ -203,6 +229,7 @@ class AkhbarCollector(Collector):
         self.liveness = liveness
         self._lock = threading.Lock()
         self._cached: tuple[float, list[Metric]] | None = None
+        self._figures = RunFigures()
 
     def collect(self) -> Iterator[Metric]:
         yield from self._scheduler_metrics()
@@ -253,7 +280,7 @@ class AkhbarCollector(Collector):
             "akhbar_metrics_database_error", "1 when the last scrape could not read the database"
         )
         try:
-            figures = read_figures(self.engine)
+            figures = self._figures.read(self.engine)
         except Exception as exc:
             log.warning("metrics: cannot read the database: %s", str(exc).splitlines()[0])
             error.add_metric([], 1)
@@ -312,11 +339,12 @@ class AkhbarCollector(Collector):
             if fig is None:
                 continue
             for status, n in sorted(fig.runs.items()):
-                runs.add_metric([name, status], n)
-            running.add_metric([name], fig.running)
+                if status != "running":
+                    runs.add_metric([name, status], n)
+            running.add_metric([name], fig.runs.get("running", 0))
             for outcome, n in fig.pages.items():
                 pages.add_metric([name, outcome], n)
-            dups.add_metric([name], fig.pages[PageOutcome.DUPLICATE.value])
+            dups.add_metric([name], fig.pages.get(PageOutcome.DUPLICATE.value, 0))
             duration.add_metric([name], fig.duration_count, fig.duration_sum)
             if fig.last_ok is not None:
                 last_ok.add_metric([name], fig.last_ok.timestamp())
