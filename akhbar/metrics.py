@@ -113,7 +113,7 @@ def aggregate_runs(
     query = select(
         r.id, r.source, r.status, r.started_at, r.finished_at, r.heartbeat_at,
         r.fetched, r.new, r.duplicate, r.rejected, r.failed,
-    ).where(r.id > after)  # fmt: skip
+    ).where(r.id > after).order_by(r.id)  # fmt: skip
     if upto is not None:
         query = query.where(r.id <= upto)
     figures: dict[str, SourceFigures] = {}
@@ -134,9 +134,8 @@ def aggregate_runs(
             fig.duration_sum += (finished - started).total_seconds()
             if status == "ok":
                 fig.last_ok = _latest(fig.last_ok, finished)
-        fig.newest = sorted([*fig.newest, (run_id, status, fetched, rej + err)], reverse=True)[
-            :BROKEN_AFTER
-        ]
+        fig.newest.insert(0, (run_id, status, fetched, rej + err))  # rows come in id order
+        del fig.newest[BROKEN_AFTER:]
     return figures
 
 
