@@ -35,6 +35,7 @@ from akhbar.settings import AkhbarSettings
 from akhbar.storage import IngestWriter, Repository, RunCounters, make_engine
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.runs import acquire_run, reap_dead_runs
+from akhbar.unit_of_work import UnitOfWork
 from akhbar.urls import normalize_url
 
 log = logging.getLogger(__name__)
@@ -252,6 +253,7 @@ def open_backfill_run(settings: AkhbarSettings, source: SourceConfig) -> Backfil
     run_id = acquire_run(repo, source.name, "backfill", stale_after)
     dedup, _ = open_deduplicator(settings, repo.iter_signatures)
     writer = repo.writer(settings.crawl.batch_size)
+    UnitOfWork.of(writer).max_failed_commits = settings.crawl.max_failed_commits
     ingestor = Ingestor(
         source=source,
         writer=writer,
@@ -288,28 +290,34 @@ def backfill_warc(
                 continue
             yield page
 
-    try:
+    def ingest_all() -> None:
         workers = settings.crawl.extract_workers
         if workers == 0:
             for page in wanted():
                 summary.tally(ingestor.ingest(page))
-        else:
-            # the crawl's worker processes: the archive is read and pages stored here while
-            # the workers clean the next ones (no network to wait on: the cleaner is the bound)
-            with OrderedCleaner(workers or default_workers()) as cleaner:
-                cleaned_pages = cleaner.clean(
-                    wanted(), settings.cleaner, source.languages, settings.dedup
-                )
-                for page, cleaned in cleaned_pages:
-                    if cleaned is None:
-                        summary.tally(ingestor.ingest(page))
-                    else:
-                        summary.tally(
-                            ingestor.ingest(
-                                page, cleaned.result, cleaned.cpu_seconds, cleaned.prepared
-                            )
-                        )
-        status, error = "ok", None
+                if ingestor.unit.broken is not None:  # the database refuses writes: stop here
+                    return
+            return
+        # the crawl's worker processes: the archive is read and pages stored here while the
+        # workers clean the next ones (no network to wait on: the cleaner is the bound)
+        with OrderedCleaner(workers or default_workers()) as cleaner:
+            cleaned_pages = cleaner.clean(
+                wanted(), settings.cleaner, source.languages, settings.dedup
+            )
+            for page, cleaned in cleaned_pages:
+                if cleaned is None:
+                    summary.tally(ingestor.ingest(page))
+                else:
+                    summary.tally(
+                        ingestor.ingest(page, cleaned.result, cleaned.cpu_seconds, cleaned.prepared)
+                    )
+                if ingestor.unit.broken is not None:  # the database refuses writes: stop here
+                    return
+
+    try:
+        ingest_all()
+        broken = ingestor.unit.broken
+        status, error = ("ok", None) if broken is None else ("failed", f"database_failed: {broken}")
     except KeyboardInterrupt:
         status, error = "interrupted", "interrupted by the user"
         raise

@@ -153,9 +153,7 @@ def _load_seeds(settings: AkhbarSettings) -> Any:
     help="Seeds directory [env AKHBAR_SEEDS_DIR].",
 )
 @click.option("--log-level", metavar="LEVEL", help="DEBUG, INFO, WARNING [env AKHBAR_LOG_LEVEL].")
-@click.option(
-    "--verbose", "-v", is_flag=True, help="akhbar's detailed lines too (one per crawled page)."
-)
+@click.option("--verbose", "-v", is_flag=True, help="Log one line per crawled page too.")
 @click.option("--debug", is_flag=True, help="Everything --verbose shows, library logs, tracebacks.")
 @click.version_option(package_name="akhbar")
 @click.pass_context
@@ -181,8 +179,8 @@ def cli(
     settings = load_settings(**overrides)  # InvalidSettings: one line naming the variable
     ctx.obj = settings
     _configure_logging(settings.log_level)
-    # --verbose: akhbar's DEBUG lines, without the libraries' (those need --debug)
-    logging.getLogger("akhbar").setLevel(logging.DEBUG if verbose else logging.NOTSET)
+    # --verbose: the line per page, without the libraries' logs and tracebacks (--debug)
+    logging.getLogger("akhbar.pages").setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 class _LibraryNoiseFilter(logging.Filter):
@@ -261,11 +259,12 @@ def db_check(ctx: click.Context) -> None:
         click.echo(f"revision: database at {current}, this akhbar's migrations end at {head}")
         problems += 1
     if problems:
-        click.echo(
-            f"{problems} difference(s) between the database and the models "
-            "(an outdated revision: run `akhbar db upgrade`; otherwise a migration is missing "
-            "or the database was changed by hand)"
+        why = (
+            "the database is behind: run `akhbar db upgrade`"
+            if current != head
+            else "a migration is missing, or the database was changed by hand"
         )
+        click.echo(f"{problems} difference(s) between the database and the models ({why})")
         ctx.exit(1)
     click.echo(f"database at {current} matches the models")
 
@@ -576,6 +575,69 @@ def print_stats(rows: list[Any]) -> None:
     table.add_row(
         Text("total", style="bold"), *(Text(str(t), style="bold") for t in totals), "", ""
     )
+    console.print(table)
+
+
+# -- health -----------------------------------------------------------------------------------
+_STATUS_STYLE = {
+    "ok": "green",
+    "never run": "yellow",
+    "quiet": "yellow",
+    "degraded": "red",
+    "broken": "bold red",
+}
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def health(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
+    """Per source: ok, quiet, degraded, broken or never run, and why, from the database and
+    the seeds. Exit status 0 when every source is ok, 1 otherwise (for cron and monitoring).
+    Thresholds: AKHBAR_HEALTH__* (see docs/deploy.md)."""
+    from akhbar.health import all_ok, source_health
+    from akhbar.storage import Repository
+    from akhbar.storage.runs import reap_on_read
+
+    settings = _settings(ctx)
+    engine = _read_engine(ctx)
+    reap_on_read(Repository(engine), settings.scheduler.stale_after)  # dead runs as failed
+    seeds: list[str] | None = None
+    seed_errors: list[Any] = []
+    if settings.seeds_dir.is_dir():  # the seeds name the sources that should be running
+        loaded = _load_seeds(settings)
+        seeds, seed_errors = [s.name for s in loaded.sources], loaded.errors
+    for error in seed_errors:
+        err_console.print(
+            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+    report = source_health(engine, settings.health, sources=sources, seeds=seeds)
+    if as_json:
+        click.echo(json.dumps([asdict(h) for h in report], ensure_ascii=False, default=str))
+    else:
+        print_health(report)
+    if not all_ok(report) or seed_errors:
+        ctx.exit(1)
+
+
+def print_health(report: list[Any]) -> None:
+    """The `health` table: one line per source, then its other findings and notes."""
+    days = f"{report[0].recent_days} d" if report else "recent"
+    table = Table("source", "status", "24 h", days, "usual day", "last new article", "why")
+    for h in report:
+        usual = f"{h.baseline_median_day:g}" if h.baseline_median_day is not None else "-"
+        last = f"{h.last_article_at:%Y-%m-%d %H:%M}" if h.last_article_at else "-"
+        why = "\n".join([h.reason, *(f.reason for f in h.findings[1:]), *h.notes])
+        table.add_row(
+            h.source,
+            Text(str(h.status), style=_STATUS_STYLE.get(str(h.status), "")),
+            str(h.articles_24h),
+            str(h.articles_recent),
+            usual,
+            last,
+            why,
+        )
     console.print(table)
 
 

@@ -33,6 +33,9 @@ from akhbar.storage.search import search_documents
 from akhbar.unit_of_work import PendingPage, UnitOfWork, describe
 
 log = logging.getLogger(__name__)
+# One DEBUG line per page, on a logger of their own: `akhbar --verbose` shows them without
+# turning on the tracebacks akhbar's loggers add at DEBUG
+page_log = logging.getLogger("akhbar.pages")
 
 
 class BoilerplateSink(Protocol):
@@ -244,7 +247,7 @@ class Ingestor:
         finally:
             self._prepared = None
         self.counters.count(result.outcome)
-        log.debug(  # one line per page: `akhbar --verbose` (progress and totals otherwise)
+        page_log.debug(
             "%s %s %s%s",
             self.source.name,
             result.outcome.value,

@@ -174,6 +174,83 @@ class SchedulerSettings(BaseModel):
     )
 
 
+class HealthSettings(BaseModel):
+    """Thresholds of ``akhbar health`` (docs/deploy.md, "Health"): when a source counts as
+    quiet, degraded or broken against its own history."""
+
+    recent_days: int = Field(
+        default=7, ge=1, le=60, description="the recent window judged (the last 24 h too)"
+    )
+    baseline_days: int = Field(
+        default=28,
+        ge=1,
+        le=365,
+        description="days before the recent window that make a source's baseline",
+    )
+    min_pages: int = Field(
+        default=10,
+        ge=1,
+        description="fewer fetched pages in a window are too few to judge its rates",
+    )
+    broken_rate: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="share of pages rejected (or failed) that makes a source broken",
+    )
+    degraded_rate: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="share of pages rejected (or failed) that makes a source degraded",
+    )
+    min_increase: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="a rate must also exceed the baseline's by this much (a source whose "
+        "feed always lists many section pages is not degraded by them)",
+    )
+    reason_increase: float = Field(
+        default=0.25,
+        gt=0,
+        le=1,
+        description="growth in the share of one rejection reason that is extraction drift",
+    )
+    failed_runs: int = Field(
+        default=3, ge=1, description="failed runs in a row that make a source broken"
+    )
+    text_change: float = Field(
+        default=2.0,
+        gt=1,
+        description="factor by which the median article length may move before it is drift",
+    )
+    min_articles: int = Field(
+        default=5, ge=1, description="articles needed in each window to compare text lengths"
+    )
+    quiet_ratio: float = Field(
+        default=0.25,
+        ge=0,
+        lt=1,
+        description="recent articles below this share of the expected count make a source quiet",
+    )
+    quiet_min_expected: float = Field(
+        default=7.0,
+        ge=0,
+        description="the recent-window rule needs at least this many expected articles",
+    )
+    quiet_day_median: float = Field(
+        default=5.0,
+        ge=0,
+        description="no article in 24 h is quiet when the baseline's median day has this many",
+    )
+    max_run_age_hours: float = Field(
+        default=48.0,
+        ge=0,
+        description="hours without a successful run that make a source quiet (0: never)",
+    )
+
+
 class AkhbarSettings(BaseSettings):
     """Everything akhbar can be told, from the environment or the CLI."""
 
@@ -205,6 +282,7 @@ class AkhbarSettings(BaseSettings):
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     @field_validator("log_level")
     @classmethod

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
@@ -52,13 +51,6 @@ class PendingPage:
     result: IngestResult | None = None
 
 
-class WriterBroken(Exception):
-    """Raised inside the replay when the writer has given up (never leaves this module)."""
-
-
-_UNITS: weakref.WeakKeyDictionary[IngestWriter, UnitOfWork] = weakref.WeakKeyDictionary()
-
-
 class UnitOfWork:
     """The open batch of one :class:`IngestWriter` and the ingestors writing into it."""
 
@@ -68,7 +60,7 @@ class UnitOfWork:
         self.members: list[Ingestor] = []
         self.pending: list[PendingPage] = []
         self._pending_bytes = 0
-        self._unreplayable: dict[int, int] = {}  # id(ingestor) -> pages not kept for a replay
+        self._unreplayable: list[tuple[Ingestor, str]] = []  # pages not kept: source, URL
         self._began: float | None = None
         self.failed_commits = 0  # batches in a row that could not be stored
         self.broken: str | None = None  # why the writer gave up, once it has
@@ -76,9 +68,9 @@ class UnitOfWork:
     @classmethod
     def of(cls, writer: IngestWriter) -> UnitOfWork:
         """The unit of work of ``writer`` (one per writer, made on first use)."""
-        unit = _UNITS.get(writer)
-        if unit is None:
-            unit = _UNITS[writer] = cls(writer)
+        unit = writer.unit_of_work
+        if not isinstance(unit, UnitOfWork):
+            unit = writer.unit_of_work = cls(writer)
         return unit
 
     def join(self, ingestor: Ingestor) -> None:
@@ -100,17 +92,18 @@ class UnitOfWork:
         if self._pending_bytes + size <= REPLAY_MAX_BYTES:
             self.pending.append(entry)
             self._pending_bytes += size
-        else:
-            key = id(entry.ingestor)
-            self._unreplayable[key] = self._unreplayable.get(key, 0) + 1
+        else:  # only its URL is kept, to report it if the batch is rolled back
+            self._unreplayable.append((entry.ingestor, entry.page.url))
 
-    def _clear(self) -> list[PendingPage]:
+    def _clear(self) -> tuple[list[PendingPage], int]:
+        """Empty the open batch: its pages kept for a replay, and how many were not (those
+        are reported here)."""
         entries, self.pending, self._pending_bytes = self.pending, [], 0
         self._began = None
-        for member in self.members:
-            member.pages_lost += self._unreplayable.pop(id(member), 0)
-        self._unreplayable.clear()
-        return entries
+        unreplayable, self._unreplayable = self._unreplayable, []
+        if unreplayable:
+            self.report_lost(unreplayable, f"over the replay limit of {REPLAY_MAX_BYTES} B")
+        return entries, len(unreplayable)
 
     # -- commit and recovery -----------------------------------------------------------------
     def commit(self) -> None:
@@ -118,13 +111,13 @@ class UnitOfWork:
         self.writer.commit()
         self.failed_commits = 0
         self.pending, self._pending_bytes, self._began = [], 0, None
-        self._unreplayable.clear()
+        self._unreplayable = []
         for member in self.members:
             member.settled()
 
-    def rollback(self) -> list[PendingPage]:
+    def rollback(self) -> tuple[list[PendingPage], int]:
         """Drop the open batch everywhere: database, dedup indexes, every member's counters.
-        Returns the pages kept for a replay."""
+        Returns the pages kept for a replay and how many were lost (not kept)."""
         try:
             lost = self.writer.rollback()
         except Exception:  # the connection may be gone; the session is reset either way
@@ -146,7 +139,8 @@ class UnitOfWork:
         member; pages still not stored are reported. Each replayed page's result is left on
         its :class:`PendingPage`."""
         error = describe(exc)
-        entries = self.rollback()
+        failed_before = self.failed_commits
+        entries, lost = self.rollback()
         affected = {id(e.ingestor): e.ingestor for e in entries}
         affected.setdefault(id(culprit), culprit)
         for member in affected.values():
@@ -160,40 +154,45 @@ class UnitOfWork:
         )
         try:
             for entry in entries:
-                if self.broken is not None:
-                    raise WriterBroken(self.broken)
                 self.remember(entry)
                 entry.result = entry.ingestor.replay(entry.page, entry.extracted, entry.prepared)
             self.commit()
         except Exception as again:
             for member in affected.values():
                 member.db_errors += 1
-            left = self.rollback()
-            self.report_lost(left, describe(again))
-            self.failed_commits += 1
-            if self.failed_commits >= self.max_failed_commits and self.broken is None:
-                self.broken = (
-                    f"{self.failed_commits} batches in a row could not be stored "
-                    f"(last error: {describe(again)})"
-                )
-                log.error("database writes keep failing; crawl stopped: %s", self.broken)
+            left, _ = self.rollback()
+            pages = [(e.ingestor, e.page.url) for e in left]
+            self.report_lost(pages, f"database error again: {describe(again)}")
             for entry in entries:
                 entry.result = None
+            self._batch_failed(describe(again))
+            return
+        if lost:  # the replay was stored, but not all of the batch: it failed all the same
+            self.failed_commits = failed_before
+            self._batch_failed(error)
 
-    def report_lost(self, entries: list[PendingPage], error: str) -> None:
+    def _batch_failed(self, error: str) -> None:
+        """One more batch in a row not (wholly) stored; give up after ``max_failed_commits``."""
+        self.failed_commits += 1
+        if self.failed_commits >= self.max_failed_commits and self.broken is None:
+            self.broken = (
+                f"{self.failed_commits} batches in a row could not be stored (last error: {error})"
+            )
+            log.error("database writes keep failing; crawl stopped: %s", self.broken)
+
+    def report_lost(self, pages: list[tuple[Ingestor, str]], error: str) -> None:
         """Count and log, per source, pages that were not stored (the next run fetches them)."""
-        by_source: dict[int, list[PendingPage]] = {}
-        for entry in entries:
-            by_source.setdefault(id(entry.ingestor), []).append(entry)
-        for group in by_source.values():
-            member = group[0].ingestor
-            member.pages_lost += len(group)
+        by_source: dict[int, tuple[Ingestor, list[str]]] = {}
+        for member, url in pages:
+            by_source.setdefault(id(member), (member, []))[1].append(url)
+        for member, urls in by_source.values():
+            member.pages_lost += len(urls)
             log.error(
-                "%s: database error again (%s); %d pages left for the next run: %s",
+                "%s: not stored (%s); %d pages left for the next run: %s",
                 member.source.name,
                 error,
-                len(group),
-                " ".join(e.page.url for e in group),
+                len(urls),
+                " ".join(urls),
             )
 
 

@@ -3,6 +3,8 @@ nothing created or attempted behind the user's back."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -170,3 +172,30 @@ def test_search_refuses_an_overlong_query(db_url: str) -> None:
     assert result.exit_code == 1 and "5,000 characters (at most 1,000)" in result.output
     result = run("--db", db_url, "search", " ".join(words[:MAX_QUERY_WORDS]), "--json")
     assert result.exit_code == 0 and '"source": "alpha"' in result.output
+
+
+def test_the_install_hint_keeps_its_brackets(sqlite_url: str, tmp_path: Path) -> None:
+    """Without pyarrow, `export --format parquet` says what to install, brackets included."""
+    one_article(sqlite_url, "خبر")
+    code = "import sys; sys.modules['pyarrow'] = None; from akhbar.cli import main; main()"
+    out = tmp_path / "a.parquet"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--db",
+            sqlite_url,
+            "export",
+            "--format",
+            "parquet",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "pip install 'akhbar[parquet]'" in proc.stderr, proc.stderr
+    assert not out.exists()

@@ -51,3 +51,11 @@ def test_every_command_has_help() -> None:
                 walk(command, f"{prefix}{name} ")
 
     walk(cli, "akhbar ")
+
+
+def test_every_health_threshold_is_documented() -> None:
+    from akhbar.settings import HealthSettings
+
+    text = (DOCS / "deploy.md").read_text(encoding="utf-8")
+    for key in HealthSettings.model_fields:
+        assert f"`AKHBAR_HEALTH__{key.upper()}`" in text, key

@@ -283,3 +283,73 @@ def test_a_batch_holding_a_new_article_commits_after_the_interval(
     assert visible() == 1
     ingestor.close()
     writer.close()
+
+
+def _refuse_page_inserts(repo: Repository, refuse: bool) -> None:
+    """A trigger that makes every insert into ``pages`` fail (a full disk, for the writer)."""
+    with repo.engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if not refuse:
+            conn.exec_driver_sql(
+                "DROP TRIGGER refuse_pages ON pages" if postgres else "DROP TRIGGER refuse_pages"
+            )
+        elif postgres:
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION refuse_writes() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION USING ERRCODE = 'disk_full', MESSAGE = 'disk full'; "
+                "END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_pages BEFORE INSERT ON pages "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_writes()"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_pages BEFORE INSERT ON pages BEGIN "
+                "SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+
+
+def test_writer_gives_up_after_batches_keep_failing(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each failed batch is rolled back, replayed once and reported with its URLs; after
+    ``max_failed_commits`` in a row the unit of work stores nothing more, counts nothing, and
+    every later page is counted as left for the next run."""
+    import akhbar.unit_of_work as unit_of_work
+
+    monkeypatch.setattr(unit_of_work, "REPLAY_MAX_BYTES", 10)  # no body is kept for a replay
+    writer = repo.writer(batch_size=1)
+    unit = unit_of_work.UnitOfWork.of(writer)
+    unit.max_failed_commits = 2
+    ingestors = [
+        Ingestor(
+            source=source(name),
+            writer=writer,
+            run_id=repo.start_run(name),
+            dedup=Deduplicator(SETTINGS.dedup),
+            cleaner=SETTINGS.cleaner,
+        )
+        for name in ("alpha", "beta")
+    ]
+    _refuse_page_inserts(repo, refuse=True)
+    try:
+        results = [
+            ingestors[i % 2].ingest(
+                fetched(ingestors[i % 2].source.name, f"http://x.test/{i}", b"gone " * 10, 404)
+            )
+            for i in range(5)
+        ]
+    finally:
+        _refuse_page_inserts(repo, refuse=False)
+        writer.close()
+    assert all(r.outcome is PageOutcome.ERROR for r in results)
+    assert all((r.reason or "").startswith("database:") for r in results)
+    assert unit.broken is not None and "2 batches in a row" in unit.broken
+    assert [i.counters for i in ingestors] == [RunCounters(), RunCounters()]
+    assert sum(i.pages_lost for i in ingestors) == 5  # two failed batches, three after it
+    text = caplog.text
+    assert "over the replay limit" in text and "http://x.test/0" in text
+    assert text.count("database writes keep failing; crawl stopped") == 1
+    with repo.sessions() as session:
+        assert session.scalars(select(Page)).all() == []

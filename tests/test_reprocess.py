@@ -8,6 +8,7 @@ plain ``<p><a>`` paragraphs. Only the pages seen together show them to be chrome
 from __future__ import annotations
 
 import html
+import io
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings, CleanerSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
+from akhbar.storage.export import ExportFormat, export_articles
+from akhbar.storage.feed import FeedFilter
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article, BoilerplateLine, CrawlRun, Duplicate, Page
 from akhbar.storage.repository import compress_html
@@ -290,6 +293,12 @@ def test_reprocess_withdraws_and_restores_articles_under_the_same_ids(db_url: st
             ("rejected", r.id) for r in rows
         }
     assert search_articles(repo.engine, STORIES[0].headline) == []  # no longer a story
+    exported = io.BytesIO()  # the export carries the status as the view does
+    export_articles(repo.engine, FeedFilter(), ExportFormat.JSONL, exported)
+    records = [json.loads(line) for line in exported.getvalue().decode().splitlines()]
+    assert [(r["id"], r["status"]) for r in records] == [(i, "withdrawn") for i in sorted(seen)]
+    assert all(r["withdrawn_reason"].startswith("rejected: ") for r in records)
+    assert all(r["withdrawn_at"] for r in records)
     # back to the normal cleaner: every story returns under its own id, nothing new
     [back] = reprocess(AkhbarSettings(database_url=db_url), [SOURCE])
     assert (back.now_article, back.restored) == (len(STORIES), len(STORIES))

@@ -34,6 +34,7 @@ from akhbar.seeds import SourceConfig
 from akhbar.urls import normalize_url
 
 log = logging.getLogger(__name__)
+page_log = logging.getLogger("akhbar.pages")  # the per-page lines of `akhbar --verbose`
 
 ARTICLE_META = "akhbar_article"
 # a child sitemap counts as unchanged when its lastmod is this much older than our last reading
@@ -265,7 +266,7 @@ class NewsSpider(scrapy.Spider):
         if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
             # robots.txt forbids it: not fetched, so nothing to record on a page row
             self.skipped_robots += 1
-            log.debug("%s robots.txt forbids %s: not fetched", self.source.name, request.url)
+            page_log.debug("%s robots.txt forbids %s: not fetched", self.source.name, request.url)
             return
         log.warning("%s failed %s (%s)", self.source.name, request.url, error)
         self.failures[error.split(":", 1)[0]] += 1

@@ -170,7 +170,7 @@ class Page(Base):
     raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
     raw_size: Mapped[int | None] = mapped_column(Integer)
     first_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     fetch_count: Mapped[int] = mapped_column(Integer, default=1)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
 

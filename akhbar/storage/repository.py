@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from akhbar.records import Article as ArticleRecord
@@ -166,11 +167,24 @@ class Repository:
 
     # -- the crawler's memory -----------------------------------------------------------------
     def is_known_url(self, url: str) -> bool:
-        """True when ``url`` was fetched before with a final outcome (do not fetch again)."""
-        with self.sessions() as session:
-            row = session.execute(
-                select(Page.outcome, Page.http_status).where(Page.url == url)
-            ).first()
+        """True when ``url`` was fetched before with a final outcome (do not fetch again).
+
+        Asked for every discovered URL, in the middle of a sitemap's or feed's entries: a
+        connection dropped under it (a database restart) is retried once on a fresh one, and
+        a second failure answers False (the page is fetched again, and its rows upserted)
+        rather than abandon the rest of the sitemap."""
+        row = None
+        for attempt in (1, 2):
+            try:
+                with self.sessions() as session:
+                    row = session.execute(
+                        select(Page.outcome, Page.http_status).where(Page.url == url)
+                    ).first()
+                break
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    log.warning("could not look up %s (%s); fetching it", url, type(exc).__name__)
+                    return False
         if row is None:
             return False
         outcome, status = row
@@ -274,6 +288,28 @@ def _counter_values(counters: RunCounters) -> dict[str, int]:
     }
 
 
+def article_columns(record: ArticleRecord, text_hash: str, minhash: bytes) -> dict[str, Any]:
+    """The ``articles`` columns made from a cleaned record: one mapping for the insert of a
+    new article and the rewrite of a re-extracted one (``akhbar reprocess``)."""
+    return {
+        "canonical_url": record.canonical_url,
+        "title": record.title,
+        "text": record.text,
+        "authors": list(record.authors),
+        "published_at": record.published_at,
+        "modified_at": record.modified_at,
+        "language": record.language,
+        "sitename": record.sitename,
+        "categories": list(record.categories),
+        "tags": list(record.tags),
+        "description": record.description,
+        "image_url": record.image_url,
+        "word_count": record.word_count,
+        "text_hash": text_hash,
+        "minhash": minhash,
+    }
+
+
 # the columns a refetch of a URL overwrites on its pages row
 _PAGE_REFRESHED = (
     "final_url",
@@ -333,6 +369,9 @@ class IngestWriter:
         # writer learn that their uncommitted pages were settled by another one (issue 8)
         self.generation = 0
         self.cursor_gate = CursorGate(self.session)
+        # the pipeline's unit of work over this writer (akhbar/unit_of_work.py), kept here so
+        # every ingestor sharing the writer finds the same one
+        self.unit_of_work: object | None = None
         self._statements = _WriteStatements.for_dialect(repo.engine.dialect.name)
 
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
@@ -368,21 +407,7 @@ class IngestWriter:
         values = dict(
             source=source,
             url=record.url,
-            canonical_url=record.canonical_url,
-            title=record.title,
-            text=record.text,
-            authors=list(record.authors),
-            published_at=record.published_at,
-            modified_at=record.modified_at,
-            language=record.language,
-            sitename=record.sitename,
-            categories=list(record.categories),
-            tags=list(record.tags),
-            description=record.description,
-            image_url=record.image_url,
-            word_count=record.word_count,
-            text_hash=text_hash,
-            minhash=minhash,
+            **article_columns(record, text_hash, minhash),
             crawl_run_id=run_id,
             created_at=utcnow(),
         )

@@ -15,7 +15,12 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import FetchedPage
 from akhbar.storage.models import ARTICLE_ACTIVE, ARTICLE_WITHDRAWN, Article, Duplicate, Page
-from akhbar.storage.repository import IngestWriter, Repository, decompress_html
+from akhbar.storage.repository import (
+    IngestWriter,
+    Repository,
+    article_columns,
+    decompress_html,
+)
 from akhbar.storage.types import utcnow
 
 __all__ = ["StoredPage", "count_pages", "iter_pages"]
@@ -108,22 +113,10 @@ def has_copies(writer: IngestWriter, article_id: int) -> bool:
 def update_article(
     writer: IngestWriter, row: Article, record: ArticleRecord, text_hash: str, minhash: bytes
 ) -> None:
-    """Rewrite an article row in place from a re-extracted record."""
-    row.canonical_url = record.canonical_url
-    row.title = record.title
-    row.text = record.text
-    row.authors = list(record.authors)
-    row.published_at = record.published_at
-    row.modified_at = record.modified_at
-    row.language = record.language
-    row.sitename = record.sitename
-    row.categories = list(record.categories)
-    row.tags = list(record.tags)
-    row.description = record.description
-    row.image_url = record.image_url
-    row.word_count = record.word_count
-    row.text_hash = text_hash
-    row.minhash = minhash
+    """Rewrite an article row in place from a re-extracted record (an ORM update, so the
+    search index follows: see ``storage/search.py``)."""
+    for name, value in article_columns(record, text_hash, minhash).items():
+        setattr(row, name, value)
     writer.session.flush()
 
 

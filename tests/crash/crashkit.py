@@ -61,7 +61,7 @@ def start_crawl(db_url: str, seeds: Path, log_path: Path) -> subprocess.Popen[by
 def ingested(log_path: Path) -> int:
     """How many pages the crawl's log says went through the pipeline (committed or not)."""
     text = log_path.read_text(encoding="utf-8", errors="replace")
-    return len(re.findall(r"akhbar\.pipeline: \S+ (article|duplicate|rejected|error) ", text))
+    return len(re.findall(r"akhbar\.pages: \S+ (article|duplicate|rejected|error) ", text))
 
 
 def wait_for_log(

@@ -20,7 +20,7 @@ from akhbar.storage import make_engine
 
 pytestmark = pytest.mark.e2e
 
-PER_PAGE = re.compile(r"akhbar\.pipeline: (\w+) (article|duplicate|rejected|error) (\S+)")
+PER_PAGE = re.compile(r"akhbar\.pages: (\w+) (article|duplicate|rejected|error) (\S+)")
 
 
 def crawl(db_url: str, seeds: Path, *options: str) -> subprocess.CompletedProcess[str]:
@@ -78,6 +78,7 @@ def test_verbose_shows_one_line_per_page(tmp_path: Path, local_web: Any, local_s
     assert {a.url for a in local_web.truth.articles} <= urls
     assert "robots.txt forbids" in proc.stderr  # the refusals too, one line each
     assert "DEBUG scrapy" not in proc.stderr  # the libraries' debug lines need --debug
+    assert "Traceback" not in proc.stderr
 
 
 def test_progress_line_sums_the_sources() -> None:
