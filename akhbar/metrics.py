@@ -3,10 +3,12 @@
 Why a collector over the database rather than counters kept in memory: the runs are made by
 crawl subprocesses, by manual ``akhbar crawl`` and by other hosts' schedulers, and a scheduler
 restarts; the database has the whole truth, so an active and a standby scheduler report the
-same numbers and a restart loses nothing. The queries are aggregates over ``crawl_runs`` only
-(one row per run, never over ``pages`` or ``articles``); runs that ended are summed once and
-kept (:class:`RunFigures`), so a scrape reads only the recent runs however long the history,
-and its result is kept for ``CACHE_SECONDS`` however often scrapes come.
+same numbers and a restart loses nothing. The run and page counts come from ``crawl_runs``
+(one row per run, never ``pages``); runs that ended are summed once and kept
+(:class:`RunFigures`), so a scrape reads only the recent runs however long the history, and its
+result is kept for ``CACHE_SECONDS`` however often scrapes come. The health verdicts are those
+of ``akhbar health`` (:mod:`akhbar.health`), which reads weeks of pages: they are recomputed at
+most every ``HEALTH_CACHE_SECONDS``.
 
 Counters (``_total``) count finished runs and what they did, which never goes back; what is
 still running is a gauge. Only the scheduler's own liveness and role come from memory.
@@ -20,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import start_http_server
@@ -33,6 +35,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import Connection, Engine, func, select
 
+from akhbar.health import HealthStatus, SourceHealth, health_report
 from akhbar.records import PageOutcome
 from akhbar.seeds import SourceConfig, load_seeds
 from akhbar.settings import AkhbarSettings
@@ -42,9 +45,7 @@ from akhbar.storage.runs import HOSTNAME
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
-HEALTH_STATUSES = ("ok", "quiet", "degraded", "broken", "never run")
-QUIET_AFTER = timedelta(days=2)  # no new article for this long (and at least 2 intervals)
-BROKEN_AFTER = 3  # finished runs in a row failed, or fetching nothing but rejections/errors
+HEALTH_CACHE_SECONDS = 60.0  # `akhbar health` reads weeks of pages; its verdicts move slowly
 # crawl_runs counters new, duplicate, rejected, failed as page outcomes
 OUTCOMES = (
     PageOutcome.ARTICLE.value,
@@ -77,10 +78,6 @@ class SourceFigures:
     duration_count: int = 0  # finished runs
     duration_sum: float = 0.0
     last_ok: datetime | None = None
-    last_new: datetime | None = None
-    # the newest finished runs, newest first, at most BROKEN_AFTER: (id, status, fetched,
-    # rejected + error pages)
-    newest: list[tuple[int, str, int, int]] = field(default_factory=list)
 
     def add(self, other: SourceFigures) -> SourceFigures:
         return SourceFigures(
@@ -91,8 +88,6 @@ class SourceFigures:
             duration_count=self.duration_count + other.duration_count,
             duration_sum=self.duration_sum + other.duration_sum,
             last_ok=_latest(self.last_ok, other.last_ok),
-            last_new=_latest(self.last_new, other.last_new),
-            newest=sorted(self.newest + other.newest, reverse=True)[:BROKEN_AFTER],
         )
 
 
@@ -111,22 +106,19 @@ def aggregate_runs(
     """
     r = CrawlRun
     query = select(
-        r.id, r.source, r.status, r.started_at, r.finished_at, r.heartbeat_at,
-        r.fetched, r.new, r.duplicate, r.rejected, r.failed,
-    ).where(r.id > after).order_by(r.id)  # fmt: skip
+        r.source, r.status, r.started_at, r.finished_at, r.new, r.duplicate, r.rejected, r.failed
+    ).where(r.id > after)
     if upto is not None:
         query = query.where(r.id <= upto)
     figures: dict[str, SourceFigures] = {}
     rows = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
-    for run_id, source, status, started, finished, beat, fetched, new, dup, rej, err in rows:
+    for source, status, started, finished, new, dup, rej, err in rows:
         fig = figures.get(source)
         if fig is None:
             fig = figures[source] = SourceFigures(pages=dict.fromkeys(OUTCOMES, 0))
         fig.runs[status] = fig.runs.get(status, 0) + 1
         for outcome, n in zip(OUTCOMES, (new, dup, rej, err), strict=True):
             fig.pages[outcome] += n
-        if new:
-            fig.last_new = _latest(fig.last_new, finished or beat or started)
         if status == "running":
             continue
         if finished is not None:
@@ -134,8 +126,6 @@ def aggregate_runs(
             fig.duration_sum += (finished - started).total_seconds()
             if status == "ok":
                 fig.last_ok = _latest(fig.last_ok, finished)
-        fig.newest.insert(0, (run_id, status, fetched, rej + err))  # rows come in id order
-        del fig.newest[BROKEN_AFTER:]
     return figures
 
 
@@ -199,26 +189,6 @@ def schedule_interval(source: SourceConfig) -> float:
     return float((second - first).total_seconds())
 
 
-def health_status(figures: SourceFigures | None, interval: float, now: datetime) -> str:
-    """A source's status from its runs alone (the statuses of ``akhbar health``, simpler):
-    broken when its last runs all failed or fetched nothing usable, degraded when the last one
-    failed or most of its pages were rejected, quiet when no new article came for long."""
-    if figures is None or not figures.newest:
-        return "never run"
-    statuses = [status for _, status, _, _ in figures.newest]
-    _, _, fetched, useless = figures.newest[0]
-    if len(statuses) >= BROKEN_AFTER and all(s == "failed" for s in statuses):
-        return "broken"
-    if fetched and useless == fetched:
-        return "broken"
-    if statuses[0] == "failed" or useless * 2 > fetched:
-        return "degraded"
-    quiet_after = max(QUIET_AFTER, timedelta(seconds=2 * interval))
-    if figures.last_new is None or now - figures.last_new > quiet_after:
-        return "quiet"
-    return "ok"
-
-
 class AkhbarCollector(Collector):
     """The ``akhbar_`` series, computed at scrape time."""
 
@@ -229,6 +199,19 @@ class AkhbarCollector(Collector):
         self._lock = threading.Lock()
         self._cached: tuple[float, list[Metric]] | None = None
         self._figures = RunFigures()
+        self._health: tuple[float, dict[str, SourceHealth]] | None = None
+
+    def _health_report(self) -> dict[str, SourceHealth] | None:
+        """``akhbar health``'s verdicts, recomputed at most every ``HEALTH_CACHE_SECONDS``."""
+        now = time.monotonic()
+        if self._health is None or now - self._health[0] > HEALTH_CACHE_SECONDS:
+            try:
+                report = health_report(self.engine, self.settings)
+            except Exception as exc:
+                log.warning("metrics: cannot judge source health: %s", str(exc).splitlines()[0])
+                return None
+            self._health = (now, {h.source: h for h in report})
+        return self._health[1]
 
     def collect(self) -> Iterator[Metric]:
         yield from self._scheduler_metrics()
@@ -289,7 +272,12 @@ class AkhbarCollector(Collector):
         yield error
         sources = {s.name: s for s in load_seeds(self.settings.seeds_dir).sources}
         names = sorted(set(sources) | set(figures))
-        now = datetime.now(UTC)
+        verdicts = self._health_report()
+        health_error = GaugeMetricFamily(
+            "akhbar_metrics_health_error", "1 when the health verdicts could not be computed"
+        )
+        health_error.add_metric([], 1 if verdicts is None else 0)
+        yield health_error
 
         runs = CounterMetricFamily(
             "akhbar_runs", "finished runs by source and status", labels=["source", "status"]
@@ -313,8 +301,8 @@ class AkhbarCollector(Collector):
         )
         last_new = GaugeMetricFamily(
             "akhbar_last_new_article_timestamp_seconds",
-            "end of the source's last run that stored a new article (its last heartbeat while "
-            "it runs)",
+            "when the source's newest article was stored (as `akhbar health`, refreshed every "
+            "minute)",
             labels=["source"],
         )
         interval = GaugeMetricFamily(
@@ -324,7 +312,7 @@ class AkhbarCollector(Collector):
         )
         health = GaugeMetricFamily(
             "akhbar_source_health",
-            "1 for the source's current health status, 0 for the others",
+            "1 for the source's `akhbar health` status, 0 for the others (refreshed every minute)",
             labels=["source", "status"],
         )
         for name in names:
@@ -332,9 +320,12 @@ class AkhbarCollector(Collector):
             seconds = schedule_interval(sources[name]) if name in sources else 0.0
             if name in sources:
                 interval.add_metric([name], seconds)
-            current = health_status(fig, seconds, now)
-            for status in HEALTH_STATUSES:
-                health.add_metric([name, status], 1 if status == current else 0)
+            verdict = (verdicts or {}).get(name)
+            if verdict is not None:
+                for state in HealthStatus:
+                    health.add_metric([name, state.value], 1 if state is verdict.status else 0)
+                if verdict.last_article_at is not None:
+                    last_new.add_metric([name], verdict.last_article_at.timestamp())
             if fig is None:
                 continue
             for status, n in sorted(fig.runs.items()):
@@ -347,8 +338,6 @@ class AkhbarCollector(Collector):
             duration.add_metric([name], fig.duration_count, fig.duration_sum)
             if fig.last_ok is not None:
                 last_ok.add_metric([name], fig.last_ok.timestamp())
-            if fig.last_new is not None:
-                last_new.add_metric([name], fig.last_new.timestamp())
         yield from (runs, running, pages, dups, duration, last_ok, last_new, interval, health)
         took = GaugeMetricFamily(
             "akhbar_metrics_scrape_seconds", "time the database part of the last scrape took"

@@ -1,13 +1,9 @@
-"""The metrics' run aggregates: read incrementally, they equal a full read; and the health
-status the metrics report, on histories built in the database (SQLite and PostgreSQL)."""
+"""The metrics' run aggregates: read incrementally, they equal a full read (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import pytest
-
-from akhbar.metrics import RunFigures, SourceFigures, aggregate_runs, health_status
+from akhbar.metrics import RunFigures, SourceFigures, aggregate_runs
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.repository import RunCounters
@@ -27,8 +23,6 @@ def comparable(figures: dict[str, SourceFigures]) -> dict[str, tuple[object, ...
             f.duration_count,
             round(f.duration_sum, 3),
             f.last_ok,
-            f.last_new,
-            f.newest,
         )
         for name, f in figures.items()
     }
@@ -67,36 +61,5 @@ def test_incremental_figures_equal_a_full_read(db_url: str) -> None:
     third = figures.read(engine)  # from the settled sums alone
     assert comparable(second) == comparable(third) == comparable(full())
     assert third["beta"].runs == {"ok": 1} and third["beta"].pages["article"] == 4
-    assert [status for _, status, _, _ in third["gamma"].newest] == ["failed"] * 3
+    assert third["gamma"].runs == {"failed": 3} and third["gamma"].last_ok is None
     engine.dispose()
-
-
-def figures_of(*runs: tuple[str, int, int], last_new: datetime | None) -> SourceFigures:
-    """Newest run first: (status, fetched, rejected + error pages)."""
-    newest = [
-        (100 - i, status, fetched, useless) for i, (status, fetched, useless) in enumerate(runs)
-    ]
-    return SourceFigures(newest=newest, last_new=last_new)
-
-
-@pytest.mark.parametrize(
-    ("runs", "new_ago", "expected"),
-    [
-        ([], None, "never run"),
-        ([("ok", 10, 1), ("ok", 10, 0)], timedelta(hours=1), "ok"),
-        ([("failed", 0, 0)] * 3, timedelta(hours=1), "broken"),
-        ([("ok", 20, 20), ("ok", 10, 0)], timedelta(hours=1), "broken"),
-        ([("failed", 2, 2), ("ok", 10, 0)], timedelta(hours=1), "broken"),
-        ([("failed", 0, 0), ("ok", 10, 0)], timedelta(hours=1), "degraded"),
-        ([("ok", 10, 7)], timedelta(hours=1), "degraded"),
-        ([("ok", 10, 0)], timedelta(days=3), "quiet"),
-        ([("ok", 10, 0)], None, "quiet"),
-    ],
-)
-def test_health_status_from_the_newest_runs(
-    runs: list[tuple[str, int, int]], new_ago: timedelta | None, expected: str
-) -> None:
-    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    last_new = None if new_ago is None else now - new_ago
-    figures = figures_of(*runs, last_new=last_new) if runs else None
-    assert health_status(figures, 3600.0, now) == expected

@@ -26,6 +26,8 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
 
 from akhbar.cli import cli
+from akhbar.health import health_report
+from akhbar.settings import AkhbarSettings as Settings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.models import Article, CrawlRun, Page
 
@@ -366,7 +368,11 @@ def test_metrics_endpoint_reports_runs_and_pages_from_the_database(
                 .group_by(Page.outcome)
             ).all()
         )
+        newest = session.scalar(
+            select(func.max(Article.created_at)).where(Article.source == "wahanews")
+        )
     assert run.new > 0 and outcomes.get("article") == run.new
+    assert newest is not None
     assert value(samples, "akhbar_runs_total", source="wahanews", status="ok") == 1
     assert value(samples, "akhbar_runs_running", source="wahanews") == 0
     for outcome in ("article", "duplicate", "rejected", "error"):
@@ -379,16 +385,21 @@ def test_metrics_endpoint_reports_runs_and_pages_from_the_database(
         took, abs=0.01
     )
     assert run.finished_at is not None
-    for name in (
-        "akhbar_last_successful_run_timestamp_seconds",
-        "akhbar_last_new_article_timestamp_seconds",
-    ):
-        assert value(samples, name, source="wahanews") == pytest.approx(
-            run.finished_at.timestamp(), abs=0.01
-        )
+    assert value(
+        samples, "akhbar_last_successful_run_timestamp_seconds", source="wahanews"
+    ) == pytest.approx(run.finished_at.timestamp(), abs=0.01)
+    assert value(
+        samples, "akhbar_last_new_article_timestamp_seconds", source="wahanews"
+    ) == pytest.approx(newest.timestamp(), abs=0.01)
     assert value(samples, "akhbar_source_schedule_interval_seconds", source="wahanews") == 3600
-    assert value(samples, "akhbar_source_health", source="wahanews", status="ok") == 1
-    assert value(samples, "akhbar_source_health", source="wahanews", status="broken") == 0
+    # the verdict of `akhbar health` (a first crawl has no baseline yet: ok or quiet)
+    (verdict,) = health_report(engine, Settings(database_url=db_url, seeds_dir=seeds))
+    shown = {
+        status: value(samples, "akhbar_source_health", source="wahanews", status=status)
+        for status in ("ok", "quiet", "degraded", "broken", "never run")
+    }
+    assert shown == {s: float(s == verdict.status.value) for s in shown}, verdict.reason
+    assert value(samples, "akhbar_metrics_health_error") == 0
     assert value(samples, "akhbar_scheduler_up") == 1
     assert value(samples, "akhbar_scheduler_active") == 1
     assert value(samples, "akhbar_metrics_database_error") == 0
