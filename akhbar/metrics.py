@@ -10,8 +10,8 @@ result is kept for ``CACHE_SECONDS`` however often scrapes come. The health verd
 of ``akhbar health`` (:mod:`akhbar.health`), which reads weeks of pages: they are recomputed at
 most every ``HEALTH_CACHE_SECONDS``.
 
-Counters (``_total``) count finished runs and what they did, which never goes back; what is
-still running is a gauge. Only the scheduler's own liveness and role come from memory.
+Counters (``_total``) only grow: finished runs by status, and the pages of every run (a
+running one's as of its last heartbeat); the number of running runs is a gauge. Only the scheduler's own liveness and role come from memory.
 """
 
 from __future__ import annotations
