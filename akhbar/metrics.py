@@ -11,7 +11,8 @@ of ``akhbar health`` (:mod:`akhbar.health`), which reads weeks of pages: they ar
 most every ``HEALTH_CACHE_SECONDS``.
 
 Counters (``_total``) only grow: finished runs by status, and the pages of every run (a
-running one's as of its last heartbeat); the number of running runs is a gauge. Only the scheduler's own liveness and role come from memory.
+running one's as of its last heartbeat); the number of running runs is a gauge. Only the
+scheduler's own liveness and role come from memory.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import Connection, Engine, func, select
 
+from akhbar.errors import AkhbarError
 from akhbar.health import HealthStatus, SourceHealth, health_report
 from akhbar.records import PageOutcome
 from akhbar.seeds import SourceConfig, load_seeds
@@ -346,6 +348,10 @@ class AkhbarCollector(Collector):
         yield took
 
 
+class MetricsUnavailable(AkhbarError, OSError):
+    """The metrics endpoint cannot listen where it was told to."""
+
+
 def serve_metrics(
     settings: AkhbarSettings, engine: Engine, liveness: Liveness, port: int
 ) -> tuple[Any, int]:
@@ -353,7 +359,10 @@ def serve_metrics(
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AkhbarCollector(settings, engine, liveness))
     host = settings.scheduler.metrics_host
-    server, _thread = start_http_server(port, addr=host, registry=registry)
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:  # port taken, address not of this host, name unknown
+        raise MetricsUnavailable(f"cannot serve metrics on {host}:{port}: {exc}") from exc
     bound = int(server.server_port)
     shown = f"[{host}]" if ":" in host else host
     log.info("metrics: serving Prometheus metrics on http://%s:%d/metrics", shown, bound)
