@@ -804,16 +804,27 @@ def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
 @cli.command()
 @click.option("--list", "list_only", is_flag=True, help="Show each source's next run and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus metrics on this port (0: any free port; bound to "
+    "AKHBAR_SCHEDULER__METRICS_HOST, 127.0.0.1 by default).",
+)
 @click.pass_context
-def schedule(ctx: click.Context, list_only: bool, as_json: bool) -> None:
+def schedule(ctx: click.Context, list_only: bool, as_json: bool, metrics_port: int | None) -> None:
     """Crawl every source on its seeds schedule, in the foreground, until SIGTERM or Ctrl-C.
 
-    Jobs are kept in the database; SIGHUP reloads the seeds directory. Limits and grace
-    periods: AKHBAR_SCHEDULER__* (see docs/deploy.md).
+    Jobs are kept in the database; SIGHUP reloads the seeds directory. On PostgreSQL more
+    schedulers (other hosts) wait as standbys and take over when the active one dies. Limits,
+    grace periods, failover and metrics: AKHBAR_SCHEDULER__* (see docs/deploy.md).
     """
     from akhbar.scheduler import run_scheduler, schedule_listing
 
     settings = _settings(ctx)
+    if metrics_port is not None:
+        scheduler = settings.scheduler.model_copy(update={"metrics_port": metrics_port})
+        settings = settings.model_copy(update={"scheduler": scheduler})
     seed_errors = _load_seeds(settings).errors  # no seeds directory: an error, not no jobs
     if not list_only:
         run_scheduler(settings)  # logs the seeds problems itself (and again on SIGHUP)
@@ -827,6 +838,11 @@ def schedule(ctx: click.Context, list_only: bool, as_json: bool) -> None:
         click.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, default=str))
     else:
         _print_schedule(entries)
+        from akhbar.scheduler_lock import active_scheduler
+
+        active = active_scheduler(settings)
+        if active is not None:
+            console.print(f"active scheduler: {escape(active)}", highlight=False)
     if seed_errors:  # the listing is still shown; the exit status says the seeds need fixing
         ctx.exit(1)
 

@@ -17,6 +17,12 @@ Why it is built this way:
 - ``SIGTERM``/``SIGINT``: start nothing more, give running crawls ``shutdown_grace`` seconds,
   then stop them; their rows end ``interrupted``, never ``running``. A second signal stops them
   at once. Runs of processes that died (kill -9, power loss) are reaped at the next start.
+- On PostgreSQL several schedulers (on several hosts) may run: one is active, the others are
+  standbys that take over when it dies (``akhbar.scheduler_lock``: why an advisory lock). An
+  active that cannot confirm its lock steps down like on SIGTERM and becomes a standby. On
+  SQLite there is one scheduler, as there is one host.
+- ``--metrics-port``: Prometheus metrics read from the database (``akhbar.metrics``), served
+  by active and standby alike.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from akhbar.errors import AkhbarError
+from akhbar.metrics import Liveness, serve_metrics
+from akhbar.scheduler_lock import SchedulerLock, StandbyReporter, holder_name
 from akhbar.seeds import SourceConfig, load_seeds
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
@@ -251,8 +259,17 @@ class SchedulerFailed(AkhbarError, RuntimeError):
 class CrawlScheduler:
     """The foreground scheduler: jobs, crawl subprocesses, limits and signals."""
 
-    def __init__(self, settings: AkhbarSettings) -> None:
+    def __init__(
+        self,
+        settings: AkhbarSettings,
+        *,
+        liveness: Liveness | None = None,
+        lock: SchedulerLock | None = None,
+    ) -> None:
         self.settings = settings
+        self.liveness = liveness or Liveness()
+        self.lock = lock  # held by this process when given; watched while running
+        self.lost_lock = False
         self.config = settings.scheduler
         self.engine = make_engine(
             settings.database_url, connect_timeout=settings.database_connect_timeout
@@ -266,6 +283,7 @@ class CrawlScheduler:
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._active: set[str] = set()
         self.failed = False
+        self._watch_stop = threading.Event()
         self.scheduler = BlockingScheduler(
             jobstores={"default": _job_store(settings)},
             executors={"default": ThreadPoolExecutor(EXECUTOR_THREADS)},
@@ -297,11 +315,15 @@ class CrawlScheduler:
             self.config.max_concurrent_runs,
             self.config.run_time_limit,
         )
+        watch = threading.Thread(target=self._watch, name="akhbar-watch", daemon=True)
+        watch.start()
         try:
             if not self.stopping.is_set():
                 self.scheduler.start()  # blocks until shutdown
         finally:
             self._drain()
+            self._watch_stop.set()
+            watch.join(timeout=5)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             _ACTIVE = None
@@ -321,6 +343,42 @@ class CrawlScheduler:
             self.stopping.set()
             self._grace_deadline = time.monotonic()
             threading.Thread(target=self._shutdown_scheduler, name="akhbar-shutdown").start()
+
+    def _watch(self) -> None:
+        """Every second: note that the scheduler lives (metrics); with a lock, confirm it is
+        still ours and step down when it has not been confirmed for ``step_down_after`` s."""
+        lock = self.lock
+        beat: threading.Thread | None = None
+        next_beat = time.monotonic()
+        while not self._watch_stop.wait(1.0):
+            self.liveness.tick = time.time()
+            with self._lock:
+                self.liveness.running_crawls = len(self._children)
+            if lock is None or self.stopping.is_set():
+                continue
+            now = time.monotonic()
+            # in its own thread: a heartbeat stuck on a dead network must not delay the check
+            if now >= next_beat and (beat is None or not beat.is_alive()):
+                beat = threading.Thread(target=lock.heartbeat, name="akhbar-lock", daemon=True)
+                beat.start()
+                next_beat = now + lock.heartbeat_every
+            if lock.lost():
+                self.step_down(lock.why_lost)
+
+    def step_down(self, why: str) -> None:
+        """Stop being the active scheduler: start nothing more, let running crawls finish
+        within the grace period (their run leases keep another scheduler off their sources)."""
+        if self.stopping.is_set():
+            return
+        log.error(
+            "%s: stepping down; no new runs, running crawls have %g s",
+            why,
+            self.config.shutdown_grace,
+        )
+        self.lost_lock = True
+        self._grace_deadline = time.monotonic() + self.config.shutdown_grace
+        self.stopping.set()
+        threading.Thread(target=self._shutdown_scheduler, name="akhbar-shutdown").start()
 
     def _on_stop_signal(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -400,6 +458,10 @@ class CrawlScheduler:
                 if self.stopping.is_set():
                     log.info("%s: scheduled run not started (shutting down)", source)
                     return
+                # a process that was frozen may fire jobs before its watch notices the lock gone
+                if self.lock is not None and self.lock.lost():
+                    log.warning("%s: scheduled run not started (%s)", source, self.lock.why_lost)
+                    return
                 self._crawl(source)
             finally:
                 self._slots.release()
@@ -474,5 +536,73 @@ class CrawlScheduler:
 
 
 def run_scheduler(settings: AkhbarSettings) -> None:
-    """``akhbar schedule``: run the scheduler in the foreground until SIGTERM/SIGINT."""
-    CrawlScheduler(settings).run()
+    """``akhbar schedule``: run the scheduler in the foreground until SIGTERM/SIGINT; on
+    PostgreSQL as the active scheduler or as a standby, with metrics when asked."""
+    liveness = Liveness()
+    engine = make_engine(settings.database_url, connect_timeout=settings.database_connect_timeout)
+    server = None
+    port = settings.scheduler.metrics_port
+    try:
+        if port is not None:
+            server, _bound = serve_metrics(settings, engine, liveness, port)
+        if engine.dialect.name != "postgresql":
+            liveness.set_role("single")
+            CrawlScheduler(settings, liveness=liveness).run()
+        else:
+            _run_with_failover(settings, liveness)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        engine.dispose()
+
+
+def _run_with_failover(settings: AkhbarSettings, liveness: Liveness) -> None:
+    """Standby until the scheduler lock is ours, then active until SIGTERM/SIGINT; an active
+    that loses its lock goes back to standby."""
+    lock = SchedulerLock(
+        settings.database_url,
+        failover_after=settings.scheduler.failover_after,
+        connect_timeout=settings.database_connect_timeout,
+    )
+    stopping = threading.Event()
+    reporter = StandbyReporter()
+
+    def on_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s: standby scheduler stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    def on_reload(_signum: int, _frame: FrameType | None) -> None:
+        log.info("SIGHUP: standby; the seeds are read when this scheduler becomes active")
+
+    def tick() -> None:
+        liveness.tick = time.time()
+
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig, handler in (
+            (signal.SIGTERM, on_stop),
+            (signal.SIGINT, on_stop),
+            (signal.SIGHUP, on_reload),
+        )
+    }
+    try:
+        while True:
+            liveness.set_role("standby")
+            if not lock.wait_for_lock(stopping, reporter, tick) or stopping.is_set():
+                return
+            reporter.reset()
+            liveness.set_role("active")
+            log.info("scheduler lock acquired: this scheduler is active (%s)", holder_name())
+            crawls = CrawlScheduler(settings, liveness=liveness, lock=lock)
+            try:
+                crawls.run()  # its own signal handlers while it runs
+            finally:
+                lock.release()
+            if not crawls.lost_lock or stopping.is_set():
+                return
+            log.warning("this scheduler is a standby again")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        lock.close()

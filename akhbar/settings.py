@@ -150,6 +150,28 @@ class SchedulerSettings(BaseModel):
         description="seconds a missed run may be late and still run (None: always run once; "
         "missed runs are coalesced into one)",
     )
+    failover_after: float = Field(
+        default=30.0,
+        ge=6,
+        le=600,
+        description="PostgreSQL: seconds after which a standby scheduler takes over from an "
+        "active one that PostgreSQL cannot reach (a dead host, a partition); the active steps "
+        "down after half of it without an answer to its heartbeat. A killed active is replaced "
+        "within failover_after / 15 s (at least 1 s)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="serve Prometheus metrics on this port (0: any free port, logged); "
+        "None: no metrics endpoint (the --metrics-port option)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="address the metrics endpoint binds to; 0.0.0.0 or a host address only "
+        "when the network in between is trusted (the metrics name sources, not secrets)",
+    )
 
 
 class HealthSettings(BaseModel):
