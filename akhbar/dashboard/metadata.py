@@ -38,18 +38,36 @@ SORT_DESC = {
 _SOURCE_FILTER = "[[ AND source = :source ]]"
 
 
-def _vega_bars(x_type: str, title: str) -> dict[str, Any]:
-    """A vega-lite stacked bar chart of ``articles`` per ``day``, one colour per source
-    (``x_type``: ``ordinal`` gives each day a bar of its own, ``temporal`` a time scale)."""
-    x: dict[str, Any] = {"field": "day", "type": x_type, "title": title}
+def _per_day(date_column: str, title: str, mark: dict[str, Any], x_type: str) -> dict[str, Any]:
+    """A chart of articles per UTC day of ``date_column``, one colour per source, within the
+    dashboard's source and date filters (``x_type``: ``ordinal``, a band per day that has
+    articles, or ``temporal``, a time scale)."""
+    day = f"date({date_column})"
+    x: dict[str, Any] = {"field": "day", "type": x_type, "title": "UTC day"}
+    x["axis"] = {"labelAngle": 0}
     if x_type == "temporal":
         x["timeUnit"] = "yearmonthdate"
     return {
-        "mark": {"type": "bar", "tooltip": True},
-        "encoding": {
-            "x": x,
-            "y": {"field": "articles", "type": "quantitative", "aggregate": "sum"},
-            "color": {"field": "source", "type": "nominal", "title": "source"},
+        "title": title,
+        "db": DATABASE,
+        "query": (
+            f"SELECT {day} AS day, source, count(*) AS articles FROM articles "
+            f"WHERE {date_column} IS NOT NULL {_SOURCE_FILTER} "
+            f"[[ AND {day} >= :since ]] [[ AND {day} <= :until ]] GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        "library": "vega-lite",
+        "display": {
+            "mark": {**mark, "tooltip": True},
+            "encoding": {
+                "x": x,
+                "y": {
+                    "field": "articles",
+                    "type": "quantitative",
+                    "aggregate": "sum",
+                    "title": "articles",
+                },
+                "color": {"field": "source", "type": "nominal", "title": "source"},
+            },
         },
     }
 
@@ -82,6 +100,8 @@ def dashboards() -> dict[str, Any]:
                     "db": DATABASE,
                     "query": "SELECT name FROM sources ORDER BY name",
                 },
+                "since": {"name": "From (day)", "type": "date"},
+                "until": {"name": "To (day)", "type": "date"},
             },
             "charts": {
                 "articles": metric(
@@ -96,27 +116,17 @@ def dashboards() -> dict[str, Any]:
                     "Runs",
                     f"SELECT count(*) AS n FROM crawl_runs WHERE TRUE {_SOURCE_FILTER}",
                 ),
-                "stored-per-day": {
-                    "title": "Articles stored per day per source",
-                    "db": DATABASE,
-                    "query": (
-                        "SELECT date(created_at) AS day, source, count(*) AS articles "
-                        f"FROM articles WHERE TRUE {_SOURCE_FILTER} GROUP BY 1, 2 ORDER BY 1, 2"
-                    ),
-                    "library": "vega-lite",
-                    "display": _vega_bars("ordinal", "stored (UTC day)"),
-                },
-                "published-per-day": {
-                    "title": "Articles published per day per source",
-                    "db": DATABASE,
-                    "query": (
-                        "SELECT date(published_at) AS day, source, count(*) AS articles "
-                        "FROM articles WHERE published_at IS NOT NULL "
-                        f"{_SOURCE_FILTER} GROUP BY 1, 2 ORDER BY 1, 2"
-                    ),
-                    "library": "vega-lite",
-                    "display": _vega_bars("temporal", "published (UTC day)"),
-                },
+                # stacked bars for the crawler's days; points for publication days, which
+                # spread over years (one day's bar would be a hairline on that axis)
+                "stored-per-day": _per_day(
+                    "created_at", "Articles stored per day per source", {"type": "bar"}, "ordinal"
+                ),
+                "published-per-day": _per_day(
+                    "published_at",
+                    "Articles published per day per source",
+                    {"type": "point", "filled": True, "size": 80},
+                    "temporal",
+                ),
             },
         }
     }

@@ -19,10 +19,10 @@ import pytest
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 BUDGET_MS = 20_000  # virtual time: the page's requests and the chart's rendering finish first
 SCREENSHOTS = {
-    "dashboard-health.png": ("akhbar/source_health", "1280,480"),
+    "dashboard-health.png": ("akhbar/source_health", "1280,620"),
     "dashboard-search.png": (
         "akhbar/search?q=%D8%A7%D8%B3%D8%B9%D8%A7%D8%B1+%D8%A7%D9%84%D8%B3%D9%85%D9%83",
-        "1280,440",
+        "1280,560",
     ),
     "dashboard-chart.png": ("-/dashboards/akhbar", "1280,1260"),
 }
