@@ -1120,9 +1120,9 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
             "akhbar serve reads SQLite databases only (datasette is SQLite-only); on PostgreSQL "
             "use a SQL or BI tool on the article_feed view, see docs/deploy.md"
         )
-    _read_engine(ctx).dispose()  # the file exists and has akhbar's schema
     if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
         fail("akhbar serve needs a SQLite file path (sqlite:///path/to/akhbar.db)")
+    _require_database(settings)
     from akhbar.dashboard.serve import serve as serve_dashboard
 
     console.print(f"dashboard (read-only): http://{host}:{port}/  (Ctrl-C to stop)")

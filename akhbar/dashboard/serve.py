@@ -21,6 +21,7 @@ from datasette.plugins import pm
 
 from akhbar.dashboard import plugin
 from akhbar.dashboard.metadata import DATABASE, metadata
+from akhbar.errors import AkhbarError
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +33,35 @@ SETTINGS = {
 }
 
 
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write to the file (nor create it)."""
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
 class ReadOnlyDatabase(Database):  # type: ignore[misc]
     """A datasette database whose every connection is read-only, the writer's included."""
 
     def connect(self, write: bool = False) -> sqlite3.Connection:
-        uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        conn.execute("PRAGMA query_only = 1")
+        conn = connect_read_only(Path(self.path))
         self._all_file_connections.append(conn)
         return conn
+
+
+def check_database(path: Path) -> None:
+    """Refuse a file that is not an akhbar database, opening it read-only (``akhbar serve``
+    may run as a user who can only read it)."""
+    try:
+        conn = connect_read_only(path)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise AkhbarError(f"cannot read {path} as a SQLite database: {exc}") from exc
+    if not {"alembic_version", "articles", "articles_fts"} <= tables:
+        raise AkhbarError(f"{path} has no akhbar schema (run `akhbar db upgrade` or a crawl first)")
 
 
 def build_datasette(path: Path) -> Any:
@@ -54,6 +75,7 @@ def build_datasette(path: Path) -> Any:
 
 def serve(path: Path, host: str, port: int) -> None:
     """Serve the dashboard until interrupted."""
+    check_database(path)
     ds = build_datasette(path)
     asyncio.run(ds.invoke_startup())
     log.info("dashboard on http://%s:%d/ for %s (read-only)", host, port, path)
