@@ -14,6 +14,7 @@ FORBIDDEN = {
     "akhbar.storage": {"scrapy", "twisted"},
     "akhbar.pipeline": {"scrapy", "twisted"},
     "akhbar.pool": {"scrapy", "twisted"},
+    "akhbar.dashboard.serve": {"scrapy", "twisted"},
 }
 
 
