@@ -153,7 +153,10 @@ def metadata() -> dict[str, Any]:
         ),
         "databases": {
             DATABASE: {
-                "description": "akhbar's corpus and crawl history (tables: docs/schema.md).",
+                "description_html": (
+                    "akhbar's corpus and crawl history (tables: docs/schema.md), read-only. "
+                    f'Charts: <a href="/-/dashboards/{DASHBOARD}">articles per day</a>.'
+                ),
                 "tables": tables,
                 "queries": {q.name: q.metadata() for q in CANNED_QUERIES},
             }
