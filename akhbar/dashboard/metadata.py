@@ -38,22 +38,29 @@ SORT_DESC = {
 _SOURCE_FILTER = "[[ AND source = :source ]]"
 
 
-def _per_day(date_column: str, title: str, mark: dict[str, Any], x_type: str) -> dict[str, Any]:
+def _per_day(
+    date_column: str, title: str, mark: dict[str, Any], x_type: str, window_days: int
+) -> dict[str, Any]:
     """A chart of articles per UTC day of ``date_column``, one colour per source, within the
-    dashboard's source and date filters (``x_type``: ``ordinal``, a band per day that has
-    articles, or ``temporal``, a time scale)."""
+    dashboard's filters (``x_type``: ``ordinal``, a band per day that has articles, or
+    ``temporal``, a time scale).
+
+    Without a "From" day it shows the ``window_days`` up to the newest value of the column: a
+    chart of every day of a years-old corpus would read every article (past datasette's time
+    limit) for bars too thin to see; the index on the column finds the window's rows."""
     day = f"date({date_column})"
     x: dict[str, Any] = {"field": "day", "type": x_type, "title": "UTC day"}
     x["axis"] = {"labelAngle": 0}
     if x_type == "temporal":
         x["timeUnit"] = "yearmonthdate"
+    newest = f"SELECT date(max({date_column}), '-{window_days - 1} days') FROM articles"
     return {
-        "title": title,
+        "title": f"{title} (the last {window_days} days unless From is set)",
         "db": DATABASE,
         "query": (
             f"SELECT {day} AS day, source, count(*) AS articles FROM articles "
-            f"WHERE {date_column} IS NOT NULL {_SOURCE_FILTER} "
-            f"[[ AND {day} >= :since ]] [[ AND {day} <= :until ]] GROUP BY 1, 2 ORDER BY 1, 2"
+            f"WHERE {date_column} >= coalesce(nullif(:since, ''), ({newest})) "
+            f"{_SOURCE_FILTER} [[ AND {day} <= :until ]] GROUP BY 1, 2 ORDER BY 1, 2"
         ),
         "library": "vega-lite",
         "display": {
@@ -119,13 +126,18 @@ def dashboards() -> dict[str, Any]:
                 # stacked bars for the crawler's days; points for publication days, which
                 # spread over years (one day's bar would be a hairline on that axis)
                 "stored-per-day": _per_day(
-                    "created_at", "Articles stored per day per source", {"type": "bar"}, "ordinal"
+                    "created_at",
+                    "Articles stored per day per source",
+                    {"type": "bar"},
+                    "ordinal",
+                    window_days=90,
                 ),
                 "published-per-day": _per_day(
                     "published_at",
                     "Articles published per day per source",
                     {"type": "point", "filled": True, "size": 80},
                     "temporal",
+                    window_days=365,
                 ),
             },
         }

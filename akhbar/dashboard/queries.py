@@ -55,6 +55,11 @@ WITH week AS (
   FROM crawl_runs WHERE started_at >= datetime('now', '-7 days') GROUP BY source
 ), last_run AS (
   SELECT source, status, max(started_at) AS started_at FROM crawl_runs GROUP BY source
+), stored AS (
+  -- "+source": read the week's rows through the created_at index, not every article by source
+  SELECT +source AS source, sum(created_at >= datetime('now', '-1 day')) AS articles_24h,
+    count(*) AS articles_7d
+  FROM articles WHERE created_at >= datetime('now', '-7 days') GROUP BY 1
 ), reasons AS (
   SELECT source, reason, count(*) AS pages FROM (
     SELECT source, {_REASON.format(col="reason")} AS reason FROM pages
@@ -63,10 +68,8 @@ WITH week AS (
 ), stats AS (
   SELECT
     s.name AS source,
-    (SELECT count(*) FROM articles a
-      WHERE a.source = s.name AND a.created_at >= datetime('now', '-1 day')) AS articles_24h,
-    (SELECT count(*) FROM articles a
-      WHERE a.source = s.name AND a.created_at >= datetime('now', '-7 days')) AS articles_7d,
+    coalesce(st.articles_24h, 0) AS articles_24h,
+    coalesce(st.articles_7d, 0) AS articles_7d,
     coalesce(w.fetched, 0) AS fetched_7d,
     round(100.0 * w.rejected / nullif(w.fetched, 0), 1) AS rejected_pct,
     round(100.0 * w.failed / nullif(w.fetched, 0), 1) AS failed_pct,
@@ -76,10 +79,13 @@ WITH week AS (
     lr.status AS last_run_status,
     (SELECT max(finished_at) FROM crawl_runs c
       WHERE c.source = s.name AND c.status = 'ok') AS last_successful_run,
-    (SELECT max(created_at) FROM articles a WHERE a.source = s.name) AS last_new_article,
+    -- ids grow in insertion order: the newest row, without reading the source's others
+    (SELECT created_at FROM articles a WHERE a.source = s.name
+      ORDER BY a.id DESC LIMIT 1) AS last_new_article,
     1.0 * (coalesce(w.rejected, 0) + coalesce(w.failed, 0)) / nullif(w.fetched, 0) AS bad_share
   FROM sources s
   LEFT JOIN week w ON w.source = s.name
+  LEFT JOIN stored st ON st.source = s.name
   LEFT JOIN last_run lr ON lr.source = s.name
 )
 SELECT
