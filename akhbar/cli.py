@@ -1123,10 +1123,13 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
         fail("akhbar serve needs a SQLite file path (sqlite:///path/to/akhbar.db)")
     _require_database(settings)
+    from akhbar.dashboard.serve import check_database
     from akhbar.dashboard.serve import serve as serve_dashboard
 
+    path = Path(url.database)
+    check_database(path)
     console.print(f"dashboard (read-only): http://{host}:{port}/  (Ctrl-C to stop)")
-    serve_dashboard(Path(url.database), host, port)
+    serve_dashboard(path, host, port)
 
 
 # -- local news web and demo -----------------------------------------------------------------

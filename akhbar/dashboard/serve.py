@@ -74,8 +74,8 @@ def build_datasette(path: Path) -> Any:
 
 
 def serve(path: Path, host: str, port: int) -> None:
-    """Serve the dashboard until interrupted."""
-    check_database(path)
+    """Serve the dashboard on ``path`` (an akhbar database: :func:`check_database`) until
+    interrupted."""
     ds = build_datasette(path)
     asyncio.run(ds.invoke_startup())
     log.info("dashboard on http://%s:%d/ for %s (read-only)", host, port, path)
