@@ -134,8 +134,11 @@ def test_served_read_only_and_on_loopback(dashboard: Served, demo_db: Path) -> N
 
     ds = build_datasette(demo_db)
     database = ds.get_database(DATABASE)
-    with pytest.raises(sqlite3.OperationalError, match="readonly database"):
-        asyncio.run(database.execute_write("DELETE FROM sources"))
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly database"):
+            asyncio.run(database.execute_write("DELETE FROM sources"))
+    finally:
+        database.close()
     with sqlite3.connect(demo_db) as conn:
         assert conn.execute("SELECT count(*) FROM sources").fetchone() == (3,)
     sql = urllib.parse.urlencode({"sql": "DELETE FROM sources"})
