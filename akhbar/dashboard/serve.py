@@ -74,8 +74,9 @@ def build_datasette(path: Path) -> Any:
 
 
 def serve(path: Path, host: str, port: int) -> None:
-    """Serve the dashboard on ``path`` (an akhbar database: :func:`check_database`) until
-    interrupted."""
+    """Serve the dashboard on the akhbar database at ``path`` until interrupted (raises
+    :class:`AkhbarError` first when it is not one)."""
+    check_database(path)
     ds = build_datasette(path)
     asyncio.run(ds.invoke_startup())
     log.info("dashboard on http://%s:%d/ for %s (read-only)", host, port, path)
