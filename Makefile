@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= sqlite:///.demo/akhbar-demo.db
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest browser dashboard-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,27 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy akhbar
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev browser
 	$(BIN)/pytest
+
+# The dashboard's browser tests drive Debian's chromium. As root with apt (CI, the dev
+# machines) it is installed when missing; otherwise those tests are skipped with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the dashboard's browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium not installed (apt-get install chromium): browser tests will be skipped"; \
+	  fi; }
+
+# Refresh docs/dashboard-*.png from the demo database (docs/deploy.md, "Dashboard").
+dashboard-screenshots: $(VENV)/.installed-dev browser
+	$(BIN)/akhbar --db $(DEMO_DB) demo --fresh
+	$(BIN)/akhbar --db $(DEMO_DB) serve --port 8765 & pid=$$!; \
+	  trap 'kill $$pid' EXIT; \
+	  for i in $$(seq 60); do curl -sf http://127.0.0.1:8765/ >/dev/null && break; sleep 1; done; \
+	  $(BIN)/python tests/dashboard/browser.py http://127.0.0.1:8765
 
 test: lint typecheck pytest
 

@@ -1188,6 +1188,40 @@ def search_command(
     console.print(table)
 
 
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 opens the dashboard to the network (no login).",
+)
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Open a read-only web dashboard (datasette) on the SQLite database until Ctrl-C."""
+    from sqlalchemy.engine import make_url
+
+    from akhbar.storage.database import normalise_url
+
+    settings = _settings(ctx)
+    url = make_url(normalise_url(settings.database_url))
+    if url.get_backend_name() != "sqlite":
+        fail(
+            "akhbar serve reads SQLite databases only (datasette is SQLite-only); on PostgreSQL "
+            "use a SQL or BI tool on the article_feed view, see docs/deploy.md"
+        )
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        fail("akhbar serve needs a SQLite file path (sqlite:///path/to/akhbar.db)")
+    _require_database(settings)
+    from akhbar.dashboard.serve import check_database
+    from akhbar.dashboard.serve import serve as serve_dashboard
+
+    path = Path(url.database)
+    check_database(path)
+    console.print(f"dashboard (read-only): http://{host}:{port}/  (Ctrl-C to stop)")
+    serve_dashboard(path, host, port)
+
+
 # -- local news web and demo -----------------------------------------------------------------
 @cli.command()
 @click.option(

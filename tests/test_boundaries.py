@@ -16,6 +16,7 @@ FORBIDDEN = {
     "akhbar.pool": {"scrapy", "twisted"},
     # started before a command's heavy imports: must stay light
     "akhbar.forkserver": {"scrapy", "twisted", "sqlalchemy", "trafilatura", "lxml", "numpy"},
+    "akhbar.dashboard.serve": {"scrapy", "twisted"},
 }
 
 

@@ -73,6 +73,7 @@ def test_the_wheel_carries_migrations_type_marker_and_local_web(wheel: Path) -> 
     for migration in versions.glob("*.py"):
         assert f"akhbar/storage/migrations/versions/{migration.name}" in names
     assert any(n.startswith("akhbar/localweb/content/") for n in names)
+    assert "akhbar/dashboard/schema_descriptions.json" in names  # akhbar serve's descriptions
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
@@ -91,3 +92,5 @@ def test_an_installed_wheel_creates_its_database_and_runs_the_demo(
     demo_db = f"sqlite:///{tmp_path / 'demo.db'}"
     out = run([installed / "akhbar", "--db", demo_db, "demo", "--fresh"], tmp_path)
     assert "demo database:" in out and "✗" not in out, out
+    code = "from akhbar.dashboard.metadata import metadata; print(len(metadata()['databases']))"
+    assert run([installed / "python", "-c", code], tmp_path).strip() == "1"

@@ -158,16 +158,8 @@ def _unindex_on_delete(_mapper: Mapper[Any], connection: Connection, target: Art
 
 
 # -- querying --------------------------------------------------------------------------------
-def search(
-    engine: Engine,
-    query: str,
-    *,
-    sources: Sequence[str] = (),
-    since: datetime | None = None,
-    limit: int = 20,
-) -> list[SearchHit]:
-    """Active articles containing every word of ``query`` (in any spelling variant), best
-    first.
+def query_tokens(query: str) -> list[str]:
+    """The normalised words of a search query (every one must match).
 
     Raises :class:`QueryTooLong` for a query over the caps above."""
     if len(query) > MAX_QUERY_CHARS:
@@ -181,6 +173,28 @@ def search(
             f"search query too long: {len(tokens):,} words (at most {MAX_QUERY_WORDS}); "
             "every word must match, so a few distinctive words find the article"
         )
+    return tokens
+
+
+def fts5_match(tokens: Sequence[str]) -> str:
+    """The SQLite FTS5 ``MATCH`` expression of :func:`query_tokens`: each word a quoted phrase,
+    so FTS5 syntax in a query (``OR``, ``*``, quotes) is searched for, never interpreted."""
+    return " ".join('"' + tok.replace('"', '""') + '"' for tok in tokens)
+
+
+def search(
+    engine: Engine,
+    query: str,
+    *,
+    sources: Sequence[str] = (),
+    since: datetime | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Active articles containing every word of ``query`` (in any spelling variant), best
+    first.
+
+    Raises :class:`QueryTooLong` for a query over the caps above."""
+    tokens = query_tokens(query)
     if not tokens:
         return []
     if since is not None and since.tzinfo is None:
@@ -210,7 +224,7 @@ def search(
                 "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
                 f"WHERE articles_fts MATCH :q{filters} ORDER BY score DESC, a.id LIMIT :n"
             )
-            params["q"] = " ".join('"' + tok.replace('"', '""') + '"' for tok in tokens)
+            params["q"] = fts5_match(tokens)
         clause = text(sql)
         if since is not None:
             clause = clause.bindparams(bindparam("since", type_=UTCDateTime))
