@@ -7,11 +7,12 @@ from akhbar.metrics import RunFigures, SourceFigures, aggregate_runs
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.repository import RunCounters
+from akhbar.storage.runs import finish_run, start_run
 
 
 def run(repo: Repository, source: str, status: str, **counters: int) -> int:
-    run_id = repo.start_run(source, "scheduled")
-    repo.finish_run(run_id, status, RunCounters(**counters))
+    run_id = start_run(repo, source, "scheduled")
+    finish_run(repo, run_id, status, RunCounters(**counters))
     return run_id
 
 
@@ -36,7 +37,7 @@ def test_incremental_figures_equal_a_full_read(db_url: str) -> None:
         repo.sync_source(name, None, ["ar"])
     run(repo, "alpha", "ok", fetched=8, new=5, duplicate=1, rejected=2)
     run(repo, "alpha", "failed", fetched=1, failed=1)
-    held = repo.start_run("beta", "scheduled")  # still running: nothing after it settles
+    held = start_run(repo, "beta", "scheduled")  # still running: nothing after it settles
     run(repo, "alpha", "ok", fetched=3, new=0, duplicate=3)
 
     figures = RunFigures()
@@ -53,7 +54,7 @@ def test_incremental_figures_equal_a_full_read(db_url: str) -> None:
     assert first["beta"].runs == {"running": 1}
     assert figures._watermark == held - 1  # the running run and what follows stay unsettled
 
-    repo.finish_run(held, "ok", RunCounters(fetched=4, new=4))
+    finish_run(repo, held, "ok", RunCounters(fetched=4, new=4))
     for _ in range(3):
         run(repo, "gamma", "failed", fetched=2, failed=2)
     second = figures.read(engine)
