@@ -134,7 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
         server = cast(Any, self.server)
         path = urlsplit(self.path).path
         if path in ("/robots.txt", "/sitemap.xml"):  # a crawl's first requests: its start-up
-            print(f"first-request {time.time()}", flush=True)
+            sys.stdout.write(f"first-request {time.time()}\n")  # one write: threads interleave
+            sys.stdout.flush()
         body = server.routes.get(path)
         if body is None:
             self.send_error(404)
