@@ -43,6 +43,7 @@ from akhbar.seeds import SourceConfig, load_seeds
 from akhbar.settings import AkhbarSettings
 from akhbar.storage.models import CrawlRun
 from akhbar.storage.runs import HOSTNAME
+from akhbar.triggers import trigger_for
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +181,6 @@ class RunFigures:
 
 def schedule_interval(source: SourceConfig) -> float:
     """Seconds between two runs of the source (for a cron schedule: its next two runs)."""
-    from akhbar.scheduler import trigger_for
-
     trigger = trigger_for(source)
     now = datetime.now(UTC)
     first = trigger.get_next_fire_time(None, now)

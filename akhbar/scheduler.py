@@ -46,13 +46,11 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from akhbar.errors import AkhbarError
 from akhbar.metrics import Liveness, serve_metrics
 from akhbar.scheduler_lock import SchedulerLock, StandbyReporter, holder_name
-from akhbar.seeds import SourceConfig, load_seeds
+from akhbar.seeds import load_seeds
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.migrate import ensure_schema
@@ -64,6 +62,7 @@ from akhbar.storage.runs import (
     recent_runs,
 )
 from akhbar.storage.types import utcnow
+from akhbar.triggers import trigger_for
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +86,6 @@ def run_scheduled_job(source: str) -> None:
 
 def job_id(source: str) -> str:
     return JOB_PREFIX + source
-
-
-def trigger_for(source: SourceConfig) -> IntervalTrigger | CronTrigger:
-    """The APScheduler trigger of a source's ``schedule`` (cron expressions are in UTC)."""
-    parsed = source.parsed_schedule
-    if parsed.interval is not None:
-        return IntervalTrigger(seconds=int(parsed.interval.total_seconds()), timezone=UTC)
-    assert parsed.cron is not None
-    return CronTrigger.from_crontab(parsed.cron, timezone="UTC")
 
 
 @dataclass(frozen=True, slots=True)
