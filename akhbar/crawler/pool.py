@@ -78,7 +78,7 @@ class ExtractionPool:
             )
         except (BrokenProcessPool, RuntimeError) as exc:
             self._restart(executor)
-            done.callback(self._lost(page, exc))
+            done.callback(lost_page(page, exc))
             return
 
         # imported here: importing the reactor installs it, and scrapy installs its own first
@@ -97,9 +97,9 @@ class ExtractionPool:
                 if retry:
                     self._send(done, page, options, retry=False)
                     return
-                cleaned = self._lost(page, exc)
+                cleaned = lost_page(page, exc)
             except Exception as exc:
-                cleaned = self._lost(page, exc)
+                cleaned = lost_page(page, exc)
             done.callback(cleaned)
 
         future.add_done_callback(settle)
@@ -111,9 +111,6 @@ class ExtractionPool:
         log.error("an extraction worker died; pool restarted")
         broken.shutdown(wait=False, cancel_futures=True)
         self._executor = self._start()
-
-    def _lost(self, page: FetchedPage, exc: BaseException) -> Cleaned:
-        return lost_page(page, exc)
 
     def worker_pids(self) -> list[int]:
         """PIDs of the running workers (for measurements and tests)."""
