@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from akhbar.errors import AkhbarError
 
 WRITE_OPTION = "akhbar_write"  # execution option: this transaction will write (SQLite: IMMEDIATE)
 DEFAULT_CONNECT_TIMEOUT = 10  # seconds (settings: database_connect_timeout)
+SQLITE_BUSY_MS = 30_000  # how long a SQLite connection waits for another writer
 
 
 class DatabaseURLError(AkhbarError, ValueError):
@@ -54,11 +57,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # SQLAlchemy emit BEGIN itself, as its documentation recommends.
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")  # first: the pragmas below wait too
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL (persistent: done once per file). Switching needs a moment alone
+    with the file and SQLite answers "database is locked" at once, without its busy handler,
+    while another process is creating the schema: retried until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(conn: Any) -> None:
