@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -114,22 +114,38 @@ def make_engine(
     return create_engine(url, connect_args=connect_args, **kwargs)
 
 
-def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:
-    """Sessions on ``engine``; ``write=True`` for units of work that read, then write."""
+def make_session_factory(
+    engine: Engine | Connection, *, write: bool = False
+) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``write=True`` for units of work that read, then write.
+
+    Given a connection in a transaction, each session runs in a SAVEPOINT of that transaction
+    instead: a session's commit or rollback stays inside it, and the connection's owner decides
+    its fate (the test suite rolls it back). The owner began the transaction, so ``write`` has
+    no effect there.
+    """
+    if isinstance(engine, Connection):
+        return sessionmaker(
+            engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
     bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
     return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager
-def scratch_postgres_database(server_url: str, prefix: str = "akhbar_scratch") -> Iterator[str]:
+def scratch_postgres_database(
+    server_url: str, prefix: str = "akhbar_scratch", *, template: str | None = None
+) -> Iterator[str]:
     """A new, empty PostgreSQL database on the server of ``server_url`` (whose own database is
     only used to connect), dropped on exit even while connections remain: the test suite and
-    the benchmarks run against their own databases without touching each other's."""
+    the benchmarks run against their own databases without touching each other's. With
+    ``template`` (a database nobody is connected to), a copy of that database instead."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         try:
             yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
         finally:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Connection, Engine, Select, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -68,10 +68,14 @@ class SourceStats:
 
 
 class Repository:
-    """Reads and run bookkeeping over one engine."""
+    """Reads and run bookkeeping over one engine.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    Given a connection in a transaction instead, every session of the repository (and of its
+    writers) joins that transaction: see :func:`~akhbar.storage.database.make_session_factory`.
+    """
+
+    def __init__(self, engine: Engine | Connection) -> None:
+        self.engine: Engine = engine.engine if isinstance(engine, Connection) else engine
         self.sessions = make_session_factory(engine)
         self.write_sessions = make_session_factory(engine, write=True)  # read-then-write
 
