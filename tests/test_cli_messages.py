@@ -160,7 +160,8 @@ def test_extract_refuses_a_download_over_the_crawl_size_limit(local_web: Any) ->
 
 
 # -- search: query length --------------------------------------------------------------------
-def test_search_refuses_an_overlong_query(db_url: str) -> None:
+def test_search_refuses_an_overlong_query(migrated_db_url: str) -> None:
+    db_url = migrated_db_url
     one_article(db_url, "أسعار النفط")
     words = ["النفط"] * (MAX_QUERY_WORDS + 1)
     result = run("--db", db_url, "search", " ".join(words))

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from akhbar.dedup import Deduplicator
 from akhbar.pipeline import Ingestor
@@ -72,14 +73,25 @@ def source(name: str) -> SourceConfig:
     return SourceConfig(name=name, start_urls=[f"http://{name}.test/"])
 
 
-@pytest.fixture
-def repo(db_url: str) -> Repository:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    repository = Repository(engine)
+def with_sources(repository: Repository) -> Repository:
     for name in ("alpha", "beta"):
         repository.sync_source(name, f"http://{name}.test/", ["ar"])
     return repository
+
+
+@pytest.fixture
+def repo(db_connection: Connection) -> Repository:
+    """The sources in a rolled-back transaction (tests/conftest.py)."""
+    return with_sources(Repository(db_connection))
+
+
+@pytest.fixture
+def fresh_repo(db_url: str) -> Iterator[Repository]:
+    """The sources in a database of their own: for tests of what other sessions see."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield with_sources(Repository(engine))
+    engine.dispose()
 
 
 def ingestors(repo: Repository) -> tuple[Ingestor, Ingestor, Deduplicator]:
@@ -252,10 +264,11 @@ def test_pages_prepared_in_a_worker_store_what_inline_cleaning_stores(
 
 
 def test_a_batch_holding_a_new_article_commits_after_the_interval(
-    repo: Repository, seed_pages_dir: Path
+    fresh_repo: Repository, seed_pages_dir: Path
 ) -> None:
     """New articles wait in the batch with the dedup lock held; the crawl's timer commits the
     batch once it is commit_interval old, so other processes never wait longer."""
+    repo = fresh_repo
     dedup = Deduplicator(SETTINGS.dedup)
     writer = repo.writer(batch_size=50)
     ingestor = Ingestor(
@@ -288,7 +301,8 @@ def test_a_batch_holding_a_new_article_commits_after_the_interval(
 
 def _refuse_page_inserts(repo: Repository, refuse: bool) -> None:
     """A trigger that makes every insert into ``pages`` fail (a full disk, for the writer)."""
-    with repo.engine.begin() as conn:
+    with repo.write_sessions.begin() as session:
+        conn = session.connection()
         postgres = conn.dialect.name == "postgresql"
         if not refuse:
             conn.exec_driver_sql(

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
@@ -74,6 +75,12 @@ def fetched(i: int) -> FetchedPage:
 def teaser_lines(text: str) -> list[str]:
     headlines = {s.headline for s in STORIES}
     return [line for line in text.splitlines() if line == HEADING or line in headlines]
+
+
+@pytest.fixture
+def db_url(migrated_db_url: str) -> str:
+    """Every test here starts from a migrated database (tests/conftest.py)."""
+    return migrated_db_url
 
 
 def crawl(db_url: str, cleaner: CleanerSettings | None = None) -> Repository:

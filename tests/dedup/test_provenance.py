@@ -17,7 +17,6 @@ from akhbar.records import FetchedPage, PageOutcome
 from akhbar.seeds import SourceConfig
 from akhbar.settings import AkhbarSettings
 from akhbar.storage import Repository, make_engine
-from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article
 from akhbar.storage.provenance import copies_of, duplicate_rates, top_syndicated
 
@@ -38,9 +37,9 @@ def page(source: str, url: str, paragraphs: list[str]) -> FetchedPage:
     )
 
 
-def test_provenance_first_stored_wins_and_commands(db_url: str) -> None:
+def test_provenance_first_stored_wins_and_commands(migrated_db_url: str) -> None:
+    db_url = migrated_db_url
     engine = make_engine(db_url)
-    upgrade(engine)
     repo = Repository(engine)
     for name in SOURCES:
         repo.sync_source(name, f"http://{name}.test/", ["ar"])

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
 from akhbar.storage import Repository, make_engine
+from akhbar.storage.database import scratch_postgres_database
 from akhbar.storage.migrate import upgrade
 
 # (source, language, published, title, text): spelling chosen so that search tests can query
@@ -112,8 +113,49 @@ def build_corpus(db_url: str) -> Corpus:
     return Corpus(db_url, engine, ids)
 
 
+def fingerprint(engine: Engine) -> tuple[object, ...]:
+    """What a test must not change in the shared corpus: row counts, the largest id, the
+    texts' hashes and statuses."""
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM pages), (SELECT count(*) FROM duplicates),"
+                    " (SELECT count(*) FROM articles), (SELECT max(id) FROM articles)"
+                )
+            ).one()
+        ) + tuple(conn.execute(text("SELECT text_hash, title, status FROM articles ORDER BY id")))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def stored_corpus(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Corpus]:
+    """The corpus written once per session and backend, committed (readers open their own
+    connections and read what is committed)."""
+    if request.param == "sqlite":
+        built = build_corpus(f"sqlite:///{tmp_path_factory.mktemp('corpus') / 'akhbar.db'}")
+        yield built
+        built.engine.dispose()
+        return
+    server: str = request.getfixturevalue("postgres_server_url")
+    with scratch_postgres_database(server, "akhbar_t") as url:
+        built = build_corpus(url)
+        yield built
+        built.engine.dispose()
+
+
 @pytest.fixture
-def corpus(db_url: str) -> Iterator[Corpus]:
+def corpus(stored_corpus: Corpus) -> Iterator[Corpus]:
+    """The shared corpus, for tests that only read it (checked unchanged afterwards)."""
+    before = fingerprint(stored_corpus.engine)
+    yield stored_corpus
+    assert fingerprint(stored_corpus.engine) == before, "a test changed the shared corpus"
+
+
+@pytest.fixture
+def fresh_corpus(db_url: str) -> Iterator[Corpus]:
+    """The corpus in a database of its own, for tests that write or migrate it."""
     built = build_corpus(db_url)
     yield built
     built.engine.dispose()

@@ -64,21 +64,21 @@ def test_parquet_file_with_filters(corpus: Corpus, tmp_path: Path) -> None:
     assert pq.read_table(dupes).to_pylist()[0]["duplicates"][0]["kind"] == "near"
 
 
-def test_cursor_file_makes_exports_incremental(corpus: Corpus, tmp_path: Path) -> None:
+def test_cursor_file_makes_exports_incremental(fresh_corpus: Corpus, tmp_path: Path) -> None:
     cursor = tmp_path / "cursor"
-    first, _ = export(corpus, "--cursor-file", str(cursor))
-    assert len(first.splitlines()) == 4 and cursor.read_text().strip() == str(corpus.ids[-1])
-    empty, _ = export(corpus, "--cursor-file", str(cursor))
+    first, _ = export(fresh_corpus, "--cursor-file", str(cursor))
+    assert len(first.splitlines()) == 4 and cursor.read_text().strip() == str(fresh_corpus.ids[-1])
+    empty, _ = export(fresh_corpus, "--cursor-file", str(cursor))
     assert empty == b""
-    writer = Repository(corpus.engine).writer()
+    writer = Repository(fresh_corpus.engine).writer()
     from conftest import story_record
 
     new_id = writer.add_article("beta", None, story_record(2, "http://beta.test/n"), "n", b"m")
     writer.commit()
     writer.close()
-    later, _ = export(corpus, "--cursor-file", str(cursor))
+    later, _ = export(fresh_corpus, "--cursor-file", str(cursor))
     assert [json.loads(line)["id"] for line in later.splitlines()] == [new_id]
-    again, _ = export(corpus, "--after-id", str(corpus.ids[1]), "--format", "jsonl")
+    again, _ = export(fresh_corpus, "--after-id", str(fresh_corpus.ids[1]), "--format", "jsonl")
     assert len(again.splitlines()) == 3
 
 

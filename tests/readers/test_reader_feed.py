@@ -63,17 +63,17 @@ def test_filters(corpus: Corpus) -> None:
     assert ids(after_id=corpus.ids[1]) == corpus.ids[2:]
 
 
-def test_incremental_reads_never_miss_or_repeat(corpus: Corpus) -> None:
-    batch = read_articles(corpus.engine)
+def test_incremental_reads_never_miss_or_repeat(fresh_corpus: Corpus) -> None:
+    batch = read_articles(fresh_corpus.engine)
     seen = [a.id for a in batch]
-    assert batch.cursor == max(corpus.ids) and batch.count() == 4
-    again = read_articles(corpus.engine, after_id=batch.cursor)
+    assert batch.cursor == max(fresh_corpus.ids) and batch.count() == 4
+    again = read_articles(fresh_corpus.engine, after_id=batch.cursor)
     assert list(again) == [] and again.cursor == batch.cursor
-    writer = Repository(corpus.engine).writer()
+    writer = Repository(fresh_corpus.engine).writer()
     new_id = writer.add_article("alpha", None, story_record(1, "http://alpha.test/n"), "n", b"m")
     writer.commit()
     writer.close()
-    later = read_articles(corpus.engine, after_id=batch.cursor)
+    later = read_articles(fresh_corpus.engine, after_id=batch.cursor)
     assert [a.id for a in later] == [new_id] and later.cursor == new_id
     assert new_id not in seen
 

@@ -45,21 +45,27 @@ def test_filters_limit_and_ranking(corpus: Corpus) -> None:
     assert "أسعار" in hit.snippet and hit.title.startswith("أسعار")
 
 
-def test_updated_text_is_reindexed(corpus: Corpus) -> None:
-    assert [h.article_id for h in search_articles(corpus.engine, "خمسمئه")] == [corpus.ids[1]]
-    repo = Repository(corpus.engine)
+def test_updated_text_is_reindexed(fresh_corpus: Corpus) -> None:
+    assert [h.article_id for h in search_articles(fresh_corpus.engine, "خمسمئه")] == [
+        fresh_corpus.ids[1]
+    ]
+    repo = Repository(fresh_corpus.engine)
     with repo.sessions.begin() as session:
-        article = session.scalars(select(Article).where(Article.id == corpus.ids[1])).one()
+        article = session.scalars(select(Article).where(Article.id == fresh_corpus.ids[1])).one()
         article.text = "نص جديد عن كرة القدم"
-    assert search_articles(corpus.engine, "خمسمئه") == []  # only in the old text
-    assert [h.article_id for h in search_articles(corpus.engine, "كره")] == [corpus.ids[1]]
+    assert search_articles(fresh_corpus.engine, "خمسمئه") == []  # only in the old text
+    assert [h.article_id for h in search_articles(fresh_corpus.engine, "كره")] == [
+        fresh_corpus.ids[1]
+    ]
 
 
-def test_migration_indexes_articles_stored_before_it(corpus: Corpus) -> None:
-    downgrade(corpus.engine, "0001")
-    upgrade(corpus.engine)
-    assert [h.article_id for h in search_articles(corpus.engine, "مدرسه")] == [corpus.ids[1]]
-    with corpus.engine.connect() as conn:
+def test_migration_indexes_articles_stored_before_it(fresh_corpus: Corpus) -> None:
+    downgrade(fresh_corpus.engine, "0001")
+    upgrade(fresh_corpus.engine)
+    assert [h.article_id for h in search_articles(fresh_corpus.engine, "مدرسه")] == [
+        fresh_corpus.ids[1]
+    ]
+    with fresh_corpus.engine.connect() as conn:
         table = "articles_fts" if conn.dialect.name == "sqlite" else "article_search"
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 4
 

@@ -6,21 +6,18 @@ import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
-from akhbar.storage import Repository, RunCounters, make_engine
-from akhbar.storage.migrate import upgrade
+from akhbar.storage import Repository, RunCounters
 from akhbar.storage.models import Article, CrawlRun, Duplicate, Page
 from akhbar.storage.runs import finish_run, get_run, heartbeat, start_run
 
 
 @pytest.fixture
-def repo(db_url: str) -> Repository:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    repository = Repository(engine)
+def repo(db_connection: Connection) -> Repository:
+    repository = Repository(db_connection)
     repository.sync_source("alpha", "http://alpha.test/", ["ar"])
     return repository
 
