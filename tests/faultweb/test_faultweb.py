@@ -88,9 +88,10 @@ def test_fault_web_every_faulty_url_accounted_for(
 ) -> None:
     seeds = tmp_path / "seeds"
     fault_web.write_seeds(seeds)
+    # no fault hangs the crawl: the slow and hanging pages end as timeouts (below), within
+    # crawl_measured's own time limit
     (summary,), rss_kib, seconds = crawl_measured(db_url, seeds)
     assert summary["status"] == "ok"
-    assert seconds < 30
 
     engine = make_engine(db_url)
     with Repository(engine).sessions() as session:

@@ -423,12 +423,13 @@ def test_module_entry_point_serves_and_writes_seeds(tmp_path: Path) -> None:
         assert proc.wait(timeout=10) == 0
 
 
-# -- informative only ----------------------------------------------------------------------------
-def test_bare_trafilatura_leaves_portal_chrome_informative(truth: KnownTruth) -> None:
-    """Not asserted: shows why the cleaner's pre-cleaning is needed on the portal page."""
+def test_bare_trafilatura_leaves_portal_chrome(truth: KnownTruth) -> None:
+    """The portal page tests the cleaner: bare trafilatura keeps some of its chrome, which
+    akhbar's pre-cleaning removes (tests/crawler/test_extract_cli.py)."""
     import trafilatura
 
     _, _, body = fetch(truth.seed_pair[1])
     text = trafilatura.extract(body.decode("utf-8")) or ""
+    assert text  # the article itself is found
     leaked = [c for c in truth.chrome_strings if c in text]
-    print(f"bare trafilatura on {truth.seed_pair[1]} keeps {len(leaked)} chrome strings: {leaked}")
+    assert leaked, "the portal's chrome no longer fools bare trafilatura"

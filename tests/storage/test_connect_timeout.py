@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -50,7 +49,6 @@ def test_stats_against_a_silent_server_fails_with_one_line(silent_server: int) -
     env = {**os.environ, "AKHBAR_DATABASE_CONNECT_TIMEOUT": "2"}
     env.pop("AKHBAR_DATABASE_URL", None)
     url = f"postgresql://postgres@127.0.0.1:{silent_server}/x"
-    started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "akhbar", "--db", url, "stats"],
         capture_output=True,
@@ -58,14 +56,12 @@ def test_stats_against_a_silent_server_fails_with_one_line(silent_server: int) -
         env=env,
         timeout=60,  # without a connect timeout the command hangs for minutes
     )
-    elapsed = time.monotonic() - started
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
     assert "connection timeout expired" in lines[0]
     assert "127.0.0.1" in lines[0]
     assert "Traceback" not in done.stderr
-    assert elapsed < 45, f"took {elapsed:.1f} s"
 
 
 def test_connect_timeout_setting_reaches_the_engine(silent_server: int) -> None:
