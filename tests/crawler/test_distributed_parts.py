@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 import scrapy
 from scrapy.utils.request import request_from_dict
+from sqlalchemy import Connection
 
 from akhbar.crawler.distributed import database_key, dumps, loads
 from akhbar.crawler.spider import ARTICLE_META, NewsSpider
 from akhbar.seeds import load_seeds
-from akhbar.storage import Repository, make_engine
-from akhbar.storage.migrate import upgrade
+from akhbar.storage import Repository
 from akhbar.storage.runs import SourceBusy, acquire_run, close_run
 
 
@@ -60,10 +60,10 @@ def test_database_key_ignores_driver_and_password() -> None:
     assert a != database_key("postgresql+psycopg://akhbar:secret@db2:5432/akhbar")
 
 
-def test_workers_hold_a_lease_each_and_exclude_a_single_process_run(db_url: str) -> None:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    repo = Repository(engine)
+def test_workers_hold_a_lease_each_and_exclude_a_single_process_run(
+    db_connection: Connection,
+) -> None:
+    repo = Repository(db_connection)
     repo.sync_source("alpha", "http://alpha.test/", ["ar"])
     one = acquire_run(repo, "alpha", "manual", 120.0, worker="h:1:a")
     two = acquire_run(repo, "alpha", "manual", 120.0, worker="h:2:b")
@@ -80,7 +80,6 @@ def test_workers_hold_a_lease_each_and_exclude_a_single_process_run(db_url: str)
     assert busy.value.holder.id == single and busy.value.holder.worker is None
     with pytest.raises(SourceBusy):
         acquire_run(repo, "alpha", "manual", 120.0)
-    engine.dispose()
 
 
 def test_requests_waiting_together_for_robots_txt_are_all_checked(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from akhbar.metrics import RunFigures, SourceFigures, aggregate_runs
 from akhbar.storage import Repository, make_engine
-from akhbar.storage.migrate import ensure_schema
 from akhbar.storage.repository import RunCounters
 from akhbar.storage.runs import finish_run, start_run
 
@@ -29,9 +28,8 @@ def comparable(figures: dict[str, SourceFigures]) -> dict[str, tuple[object, ...
     }
 
 
-def test_incremental_figures_equal_a_full_read(db_url: str) -> None:
-    engine = make_engine(db_url)
-    ensure_schema(engine)
+def test_incremental_figures_equal_a_full_read(migrated_db_url: str) -> None:
+    engine = make_engine(migrated_db_url)
     repo = Repository(engine)
     for name in ("alpha", "beta", "gamma"):
         repo.sync_source(name, None, ["ar"])
