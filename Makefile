@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= sqlite:///.demo/akhbar-demo.db
 
-.PHONY: demo test lint typecheck pytest browser dashboard-screenshots clean
+.PHONY: demo test test-fast lint typecheck pytest browser dashboard-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ dashboard-screenshots: $(VENV)/.installed-dev browser
 	  $(BIN)/python tests/dashboard/browser.py http://127.0.0.1:8765
 
 test: lint typecheck pytest
+
+# The quick tier while developing: lint, typecheck and every test not marked slow (no crawl,
+# server, browser or wheel build; the storage tests on SQLite and PostgreSQL). `make test`
+# runs the whole suite, as CI does.
+test-fast: lint typecheck
+	$(BIN)/pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache

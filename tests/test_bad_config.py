@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every case is a `python -m akhbar` process
+
 GOOD = 'name = "s"\nstart_urls = ["http://127.0.0.1:9/"]\n'
 BAD_SEEDS = {
     # case: (file text, expected "file:key: reason" fragment after the file name)

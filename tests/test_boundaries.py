@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a fresh interpreter per stage
+
 FORBIDDEN = {
     "akhbar.cleaner": {"scrapy", "twisted", "sqlalchemy"},
     "akhbar.dedup": {"scrapy", "twisted", "sqlalchemy"},

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from akhbar.cli import cli
@@ -175,6 +176,7 @@ def test_search_refuses_an_overlong_query(migrated_db_url: str) -> None:
     assert result.exit_code == 0 and '"source": "alpha"' in result.output
 
 
+@pytest.mark.slow  # a `python -m akhbar` process
 def test_the_install_hint_keeps_its_brackets(sqlite_url: str, tmp_path: Path) -> None:
     """Without pyarrow, `export --format parquet` says what to install, brackets included."""
     one_article(sqlite_url, "خبر")

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from akhbar.cleaner import extract
 from akhbar.records import Article, Rejection, RejectReason
+
+pytestmark = pytest.mark.slow  # hundreds of generated pages through the cleaner
 
 URL = "http://127.0.0.1:9/2024/01/31/story.html"
 FUZZ = settings(

@@ -82,6 +82,7 @@ def test_workers_hold_a_lease_each_and_exclude_a_single_process_run(
         acquire_run(repo, "alpha", "manual", 120.0)
 
 
+@pytest.mark.e2e  # a crawl of the local web
 def test_requests_waiting_together_for_robots_txt_are_all_checked(
     local_web: Any, tmp_path: Path
 ) -> None:

@@ -12,6 +12,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # worker processes, killed on purpose
+
 PAGES = Path(__file__).parent.parent / "fixtures" / "pages"
 DRIVER = Path(__file__).parent / "pool_driver.py"
 ARTICLES = [PAGES / "agency_article_subheadings.html", PAGES / "portal_article_chrome.html"]

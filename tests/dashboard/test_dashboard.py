@@ -57,6 +57,7 @@ def test_every_table_and_column_has_its_description() -> None:
     assert tables["articles_fts"]["hidden"] is True
 
 
+@pytest.mark.slow  # the demo crawl and an `akhbar serve` process
 def test_health_page_names_the_three_sources(dashboard: Served) -> None:
     html = get(f"{dashboard.url}/{DATABASE}/source_health")
     for source in DEMO_SOURCES:
@@ -74,6 +75,7 @@ def test_health_page_names_the_three_sources(dashboard: Served) -> None:
     assert [r["source"] for r in only] == ["wahanews"]
 
 
+@pytest.mark.slow
 def test_runs_failures_and_duplicate_clusters(dashboard: Served) -> None:
     runs = rows(dashboard, "recent_runs", source="")
     assert {r["source"] for r in runs} == DEMO_SOURCES
@@ -98,6 +100,7 @@ def test_runs_failures_and_duplicate_clusters(dashboard: Served) -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("query", "in_title"),
     [
@@ -116,11 +119,13 @@ def test_search_goes_through_akhbars_normaliser(
     assert hits[0]["snippet"]
 
 
+@pytest.mark.slow
 def test_empty_and_syntax_like_queries_find_nothing(dashboard: Served) -> None:
     assert rows(dashboard, "search", q="") == []
     assert rows(dashboard, "search", q='" OR *') == []
 
 
+@pytest.mark.slow
 def test_tables_have_facets(dashboard: Served) -> None:
     data = json.loads(get(f"{dashboard.url}/{DATABASE}/articles.json"))
     facet = {r["value"]: r["count"] for r in data["facet_results"]["source"]["results"]}
@@ -129,6 +134,7 @@ def test_tables_have_facets(dashboard: Served) -> None:
     assert facet["wahanews"] == 7  # shares no story
 
 
+@pytest.mark.slow
 def test_served_read_only_and_on_loopback(dashboard: Served, demo_db: Path) -> None:
     from akhbar.dashboard.serve import build_datasette
 

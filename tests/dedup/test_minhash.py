@@ -53,6 +53,7 @@ def test_bytes_round_trip_is_compact() -> None:
     assert data == bytes(reference)  # the direct packing is datasketch's own format
 
 
+@pytest.mark.slow  # fresh interpreters
 def test_signatures_are_stable_across_processes() -> None:
     """Stored signatures are compared with new ones after a restart: no salted hashing."""
     code = (

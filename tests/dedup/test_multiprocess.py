@@ -57,10 +57,12 @@ def prepared(db_url: str) -> Repository:
     return repo
 
 
+@pytest.mark.slow  # processes racing on one database
 def test_two_processes_store_one_article_per_story(db_url: str, tmp_path: Path) -> None:
     race(db_url, tmp_path, {})
 
 
+@pytest.mark.slow
 def test_two_processes_sharing_the_redis_index_store_one_article_per_story(
     postgres_url: str, redis_server_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:

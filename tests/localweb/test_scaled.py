@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from akhbar.localweb.scaled import ARTICLE_BASE, SPECS, ScaledNewsWeb, ScaledSite, scaled_truth
 from akhbar.storage import Repository, make_engine
 
@@ -33,6 +35,7 @@ def test_truth_counts_wire_copies_once() -> None:
     assert truth.rejected == 200 and truth.failed == 100
 
 
+@pytest.mark.e2e
 def test_crawl_of_a_200_page_web_matches_truth(tmp_path: Path) -> None:
     db = tmp_path / "scaled.db"
     with ScaledNewsWeb(200, first_host=31) as web:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 from conftest import STORIES, Corpus
 
@@ -82,6 +83,7 @@ def test_cursor_file_makes_exports_incremental(fresh_corpus: Corpus, tmp_path: P
     assert len(again.splitlines()) == 3
 
 
+@pytest.mark.slow  # a `python -m akhbar` process
 def test_parquet_to_a_pipe_and_errors(corpus: Corpus, tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "akhbar", "--db", corpus.url, "export", "--format", "parquet"]
     proc = subprocess.run([*cmd, "--language", "en"], capture_output=True, timeout=120)

@@ -45,6 +45,7 @@ def silent_server() -> Iterator[int]:
         listener.close()
 
 
+@pytest.mark.slow  # waits for the connect timeout
 def test_stats_against_a_silent_server_fails_with_one_line(silent_server: int) -> None:
     env = {**os.environ, "AKHBAR_DATABASE_CONNECT_TIMEOUT": "2"}
     env.pop("AKHBAR_DATABASE_URL", None)
@@ -64,6 +65,7 @@ def test_stats_against_a_silent_server_fails_with_one_line(silent_server: int) -
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_connect_timeout_setting_reaches_the_engine(silent_server: int) -> None:
     settings = load_settings(
         database_url=f"postgresql://postgres@127.0.0.1:{silent_server}/x",

@@ -8,8 +8,12 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from akhbar.storage import make_engine
 from akhbar.storage.migrate import current_revision, head_revision
+
+pytestmark = pytest.mark.slow  # interpreters starting at once
 
 # each process imports akhbar, then waits for the same instant before creating the schema
 _STARTER = """
