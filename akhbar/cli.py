@@ -651,7 +651,7 @@ def print_health(report: list[Any]) -> None:
     console.print(table)
 
 
-# -- cleaner: reprocess (issue 4) ------------------------------------------------------------
+# -- cleaner: reprocess ----------------------------------------------------------------------
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
 @click.option(
@@ -751,7 +751,7 @@ def reprocess(
     console.print(table)
 
 
-# -- dedup: dupes (issue 5) -------------------------------------------------------------------
+# -- dedup: dupes ----------------------------------------------------------------------------
 def print_duplicate_rates(rates: list[Any]) -> None:
     """Per source: articles, copies by kind, and the share of copies."""
     table = Table("source", "articles", "duplicates", "exact", "near", "url", "duplicate rate")
@@ -800,7 +800,7 @@ def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
     console.print(f"{len(story.copies)} copies")
 
 
-# -- scheduling, runs and backfill (issue 6) --------------------------------------------------
+# -- scheduling, runs and backfill -----------------------------------------------------------
 @cli.command()
 @click.option("--list", "list_only", is_flag=True, help="Show each source's next run and exit.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
@@ -1028,9 +1028,9 @@ def backfill(
         ctx.exit(1)
 
 
-# -- readers: export and search (issue 7) -----------------------------------------------------
+# -- readers: export and search --------------------------------------------------------------
 def _since_option(value: str | None) -> Any:
-    from akhbar.storage.feed import parse_since
+    from akhbar.storage.reader_cursor import parse_since
 
     if value is None:
         return None
@@ -1087,7 +1087,7 @@ def export(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from akhbar.storage.export import ExportFormat, export_articles
-    from akhbar.storage.feed import FeedFilter
+    from akhbar.storage.reader_cursor import FeedFilter
 
     if bom and fmt != "csv":
         fail("--bom applies to --format csv only")
@@ -1201,10 +1201,10 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     """Open a read-only web dashboard (datasette) on the SQLite database until Ctrl-C."""
     from sqlalchemy.engine import make_url
 
-    from akhbar.storage.database import normalise_url
+    from akhbar.storage.database import normalise_database_url
 
     settings = _settings(ctx)
-    url = make_url(normalise_url(settings.database_url))
+    url = make_url(normalise_database_url(settings.database_url))
     if url.get_backend_name() != "sqlite":
         fail(
             "akhbar serve reads SQLite databases only (datasette is SQLite-only); on PostgreSQL "
@@ -1235,7 +1235,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     type=click.IntRange(min=5),
     metavar="N",
     help="Serve the scaled web instead: N generated article pages on five sites "
-    "(127.0.0.21-25), for load tests and benchmarks.",
+    "(127.0.0.21-25), for load tests and benchmarks (from a checkout's benchmarks/).",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Generator seed (--scale).")
 def localweb(seeds_out: Path | None, scale: int | None, seed: int) -> None:
@@ -1248,9 +1248,9 @@ def localweb(seeds_out: Path | None, scale: int | None, seed: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if scale is not None:
-        from akhbar.localweb.scaled import ScaledNewsWeb
+        from akhbar.localweb.checkout import load_scaled_web
 
-        with ScaledNewsWeb(scale, seed=seed) as scaled:
+        with load_scaled_web().ScaledNewsWeb(scale, seed=seed) as scaled:
             if seeds_out:
                 scaled.write_seeds(seeds_out)
                 click.echo(f"seeds written to {seeds_out}")

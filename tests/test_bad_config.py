@@ -1,4 +1,4 @@
-"""Bad configuration ends every command with one clear line and a non-zero exit (issue 8).
+"""Bad configuration ends every command with one clear line and a non-zero exit.
 
 The real CLI runs in a subprocess (``python -m akhbar``) so exit codes and stderr are what a
 user sees. All cases are started at once (a thread pool) because each start costs seconds.

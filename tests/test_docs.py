@@ -24,7 +24,7 @@ def test_every_column_is_documented_in_schema_md() -> None:
 
 
 def test_the_consumer_view_is_documented_column_by_column() -> None:
-    from akhbar.storage.feed import FEED_COLUMNS
+    from akhbar.storage.reader_cursor import FEED_COLUMNS
 
     text = (DOCS / "schema.md").read_text(encoding="utf-8")
     section = re.search(r"^## `article_feed`.*?\n(.*?)(?=^## |\Z)", text, re.M | re.S)

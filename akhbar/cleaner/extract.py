@@ -5,7 +5,8 @@ Steps: sniff and decode → parse → read metadata and the page's link texts �
 lines (postcleaning) → language and length checks.
 
 The page is parsed once: every stage reads the same lxml tree, and trafilatura gets it after
-precleaning (it copies the tree it is given, ~10 µs a page; no re-serialisation). A second
+precleaning (it copies the tree it is given, far cheaper than serialising and parsing again;
+docs/benchmarks.md, "Extraction"). A second
 parse happens only when precleaning left trafilatura nothing to extract.
 """
 

@@ -15,8 +15,8 @@ All character rules live in one table built once at import; one pass is NFKC →
 neighbours composable again), so the function is idempotent. :func:`reference_normalize` is the
 plain ``str.translate`` definition; :func:`normalize_text` computes the same result with the
 table as a numpy code-point array (one lookup for the whole text instead of one dict lookup per
-character: about 10× faster on an article), and :func:`normalize_codepoints` also hands the
-code points to the shingle hashing of :mod:`akhbar.dedup.sketch`.
+character, several times faster: docs/benchmarks.md, "Dedup"), and :func:`normalize_codepoints`
+also hands the code points to the shingle hashing of :mod:`akhbar.dedup.sketch`.
 """
 
 from __future__ import annotations

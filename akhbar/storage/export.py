@@ -20,7 +20,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from akhbar.errors import AkhbarError
-from akhbar.storage.feed import (
+from akhbar.storage.reader_cursor import (
     FEED_COLUMNS,
     FeedArticle,
     FeedFilter,

@@ -63,8 +63,9 @@ class CrawlRun(Base):
     """One row per crawl, backfill or reprocess run, with its counters."""
 
     __tablename__ = "crawl_runs"
-    # the run lease (issue 6): at most one running single-process row per source, on every
-    # backend; the workers of a distributed crawl (issue 9) hold one lease each
+    # the run lease: at most one running single-process row per source, on every backend,
+    # so no two processes crawl one source at once; the workers of a distributed crawl hold
+    # one lease each
     __table_args__ = (
         Index(
             "uq_crawl_runs_running_source",
@@ -195,7 +196,7 @@ class Duplicate(Base):
 
 
 class BoilerplateLine(Base):
-    """A line seen on several pages of one source: the per-source boilerplate model (issue 4)."""
+    """A line seen on several pages of one source: the per-source boilerplate model."""
 
     __tablename__ = "boilerplate_lines"
     __table_args__ = (
@@ -212,7 +213,8 @@ class BoilerplateLine(Base):
 
 
 class BoilerplateSource(Base):
-    """How many pages of a source the boilerplate model has seen (issue 4)."""
+    """How many pages of a source the boilerplate model has seen (its ``min_share`` of pages is
+    a share of these), kept so that the model survives restarts."""
 
     __tablename__ = "boilerplate_sources"
 

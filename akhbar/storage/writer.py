@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
-from akhbar.storage.feed import CursorGate
 from akhbar.storage.html import compress_html
 from akhbar.storage.models import ARTICLE_ACTIVE, Article, Duplicate, Page
+from akhbar.storage.reader_cursor import CursorGate
 from akhbar.storage.search import index_documents
 from akhbar.storage.search import search_documents as search_documents_of
 from akhbar.storage.types import utcnow
@@ -143,7 +143,7 @@ class IngestWriter:
         self.pending = 0
         self.pending_article_ids: list[int] = []
         # +1 each time the transaction ends (commit or rollback): the ingestors sharing this
-        # writer learn that their uncommitted pages were settled by another one (issue 8)
+        # writer learn that their uncommitted pages were settled by another one
         self.generation = 0
         self.cursor_gate = CursorGate(self._session)
         # the pipeline's unit of work over this writer (akhbar/unit_of_work.py), kept here so
@@ -214,7 +214,7 @@ class IngestWriter:
             created_at=utcnow(),
         )
         # one statement, no savepoint: a URL or text hash already stored inserts nothing
-        # readers' cursor safety and the search index (issue 7): see storage/feed.py, search.py
+        # readers' cursor safety and the search index: see storage/reader_cursor.py, search.py
         with self.cursor_gate.inserting() as publish_in_flight:
             inserted = self._session.execute(self._statements.article, values)
             article_id: int | None = inserted.scalar()
@@ -313,7 +313,7 @@ class IngestWriter:
     def _drop_rows(self) -> None:
         self._pages, self._duplicates, self._search = {}, [], []
 
-    # -- dedup across processes (issue 5, docs/dedup.md) ---------------------------------------
+    # -- dedup across processes (docs/dedup.md) ------------------------------------------------
     def lock_dedup(self) -> None:
         """Serialise "is this a new story?" with every other crawl process until the commit.
 

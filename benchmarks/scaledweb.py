@@ -22,6 +22,9 @@ Known truth (:class:`ScaledTruth`), computed from the same generator:
 
 Discovery: a sitemap index per site with child sitemaps of at most 1,000 URLs, a feed (RSS or
 Atom) of the 50 newest stories, and robots.txt.
+
+Benchmark code, not installed with akhbar: the benchmarks import it as ``scaledweb``, and
+``akhbar localweb --scale N`` serves it from a checkout (:mod:`akhbar.localweb.checkout`).
 """
 
 from __future__ import annotations
