@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 from akhbar.localweb import feeds
 from akhbar.localweb.feeds import Entry
 from akhbar.localweb.markup import HTML, Page, arabic_date, attr, esc
+from akhbar.localweb.seedfiles import loopback_politeness
 from akhbar.localweb.server import QuietHTTPServer, send_page, serve_in_background, shut_down
 from akhbar.localweb.synthtext import CITIES, Composer, Material, package_material
 
@@ -778,12 +779,7 @@ class ScaledSite:
                 f"deny = [{deny}]",
                 'schedule = "every 6h"',
                 f"max_pages_per_run = {budget}",
-                "",
-                "[politeness]",
-                "download_delay = 0.0",
-                "concurrency = 8",
-                "obey_robots = true",
-                "",
+                *loopback_politeness(8),
             ]
         )
 

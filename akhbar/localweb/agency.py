@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from akhbar.localweb.content import SiteContent, Story
+from akhbar.localweb.content import Story
 from akhbar.localweb.markup import (
     Page,
     arabic_date,
     attr,
-    collection_ld,
     esc,
     fill,
-    head,
     html_page,
     link_list,
-    news_article_ld,
     slug_path,
 )
+from akhbar.localweb.renderer import SiteRenderer
 
 LISTING_PATH = "/ar/news"
 LISTING_PAGE_2 = "/ar/news/page/2"
@@ -33,16 +31,10 @@ def mecca_time(story_time: str) -> str:
     return f"{story_time} (بتوقيت مكة المكرمة)"
 
 
-class AgencySite:
+class AgencySite(SiteRenderer):
     """Renders every HTML page of one agency-kind site under ``base``."""
 
-    def __init__(self, site: SiteContent, base: str, chrome: set[str]) -> None:
-        self.site = site
-        self.base = base
-        self.chrome = chrome
-
-    def url(self, path: str) -> str:
-        return self.base + path
+    share_image = "/media/share.png"
 
     def image(self, story: Story) -> str:
         return self.url(f"/media/photos/{story.key}.jpg")
@@ -104,42 +96,21 @@ class AgencySite:
         return "\n".join(f"   {t}" for t in tags)
 
     def article(self, story: Story) -> Page:
-        site = self.site
-        section = site.section(story.section)
-        others = site.others(story)
-        related = [s for s in others if s.section == story.section] + [
-            s for s in others if s.section != story.section
-        ]
-        related = related[:4]
+        related = self.related(story)[:4]
         self.chrome.update(s.headline for s in related)
         self.chrome.update({"شارك الخبر", "مواضيع ذات صلة", "الكلمات المفتاحية", "نسخة للطباعة"})
-        ld = news_article_ld(
-            url=self.url(story.path),
-            headline=story.headline,
-            description=story.standfirst or story.summary,
-            image=self.image(story),
-            published=story.published.isoformat(),
-            modified=story.modified.isoformat(),
-            author={"@type": "Organization", "name": story.author},
-            section=section.title,
-            keywords=list(story.keywords),
-            publisher=site.title,
-        )
         meta = (
             f'<meta property="article:published_time" content="{story.published.isoformat()}">\n'
             f'<meta property="article:modified_time" content="{story.modified.isoformat()}">\n'
             f'<meta name="news_keywords" content="{attr(", ".join(story.keywords))}">'
         )
-        head_html = head(
-            title=f"{story.headline} - {site.title}",
+        head_html = self.article_head(
+            story,
             description=story.standfirst or story.summary,
-            canonical=self.url(story.path),
-            site_title=site.title,
-            og_type="article",
-            og_title=story.headline,
-            image=self.image(story),
-            ld=ld,
-            extra=meta,
+            published=story.published.isoformat(),
+            modified=story.modified.isoformat(),
+            author={"@type": "Organization", "name": story.author},
+            meta=meta,
         )
         related_html = "\n".join(
             f'<div class="related-item"><a href="{s.path}">{esc(s.headline)}</a>'
@@ -205,16 +176,7 @@ class AgencySite:
             f'<section class="listing"><h1 class="listing-title">{esc(heading)}</h1>'
             f'<p class="listing-intro">{esc(intro)}</p>\n{teasers}\n{pager}</section>'
         )
-        head_html = head(
-            title=f"{heading} - {self.site.title}",
-            description=intro,
-            canonical=self.url(path),
-            site_title=self.site.title,
-            og_type="website",
-            og_title=heading,
-            image=self.url("/media/share.png"),
-            ld=collection_ld(self.url(path), heading, [self.url(h) for h, _, _ in items]),
-        )
+        head_html = self.listing_head(path, heading, intro, [h for h, _, _ in items])
         return html_page(self.layout(head_html=head_html, main=main, body_class="listing"))
 
     def archive_items(self) -> list[tuple[str, str, str]]:
@@ -239,16 +201,7 @@ class AgencySite:
             f'<section class="latest"><h2>آخر الأخبار</h2><ul>{latest}</ul>'
             f'<a class="more" href="{LISTING_PATH}">المزيد من الأخبار</a></section>'
         )
-        head_html = head(
-            title=f"{site.title} - {site.tagline}",
-            description=site.about,
-            canonical=self.url("/"),
-            site_title=site.title,
-            og_type="website",
-            og_title=site.title,
-            image=self.url("/media/share.png"),
-            ld=collection_ld(self.url("/"), site.title, [self.url(s.path) for s in site.stories]),
-        )
+        head_html = self.home_head()
         return html_page(self.layout(head_html=head_html, main=main, body_class="home"))
 
     def not_found(self) -> Page:
@@ -256,26 +209,14 @@ class AgencySite:
             '<section class="error-404"><h1>الصفحة غير موجودة</h1><p>ربما نقل هذا الخبر أو حذف'
             ' من أرشيف الوكالة.</p><p><a href="/">الصفحة الرئيسية</a></p></section>'
         )
-        head_html = head(
-            title=f"404 - {self.site.title}",
-            description="الصفحة غير موجودة",
-            canonical=self.url("/404"),
-            site_title=self.site.title,
-            og_type="website",
-            og_title="الصفحة غير موجودة",
-            image=self.url("/media/share.png"),
-            ld="{}",
-        )
+        head_html = self.not_found_head(f"404 - {self.site.title}", "/404")
         return html_page(
             self.layout(head_html=head_html, main=main, body_class="error"), status=404
         )
 
     def pages(self) -> dict[str, Page]:
         site = self.site
-        routes = {"/": self.home()}
-        for story in site.stories:
-            routes[story.path] = self.article(story)
-            routes[story.print_path] = self.print_version(story)
+        routes = self.story_pages()
         real = [(s.path, s.headline, s.summary) for s in site.stories]
         archive = self.archive_items()
         routes[LISTING_PATH] = self.listing(LISTING_PATH, "آخر الأخبار", 1, real + archive)

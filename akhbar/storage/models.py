@@ -34,6 +34,13 @@ NAMING_CONVENTION = {
 }
 
 
+def _partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching ``where`` only, the same on SQLite and PostgreSQL."""
+    return Index(
+        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
+    )
+
+
 # articles.status
 ARTICLE_ACTIVE = "active"
 ARTICLE_WITHDRAWN = "withdrawn"
@@ -67,20 +74,16 @@ class CrawlRun(Base):
     # so no two processes crawl one source at once; the workers of a distributed crawl hold
     # one lease each
     __table_args__ = (
-        Index(
+        _partial_unique_index(
             "uq_crawl_runs_running_source",
             "source",
-            unique=True,
-            sqlite_where=text("status = 'running' AND worker IS NULL"),
-            postgresql_where=text("status = 'running' AND worker IS NULL"),
+            where="status = 'running' AND worker IS NULL",
         ),
-        Index(
+        _partial_unique_index(
             "uq_crawl_runs_running_worker",
             "source",
             "worker",
-            unique=True,
-            sqlite_where=text("status = 'running' AND worker IS NOT NULL"),
-            postgresql_where=text("status = 'running' AND worker IS NOT NULL"),
+            where="status = 'running' AND worker IS NOT NULL",
         ),
     )
 
@@ -113,13 +116,7 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         # the exact-copy key among the stories readers see; a withdrawn row keeps its text
-        Index(
-            "uq_articles_text_hash",
-            "text_hash",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
+        _partial_unique_index("uq_articles_text_hash", "text_hash", where="status = 'active'"),
         {"sqlite_autoincrement": True},
     )
 
