@@ -295,7 +295,8 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
     link_len = {a: len(_text(a)) for a in root.iter("a")}
     doomed: list[HtmlElement] = []
     for el in root.iter("ul", "ol", "div", "section", "table", "td", "p", "dl"):
-        if any(el in d.iterancestors() for d in doomed[-3:]):
+        # in document order a doomed element's subtree follows it: nothing in it to judge
+        if doomed and any(a is doomed[-1] for a in el.iterancestors()):
             continue
         lengths = [link_len.get(a, 0) for a in el.iter("a")]
         if sum(1 for n in lengths if n) < 3:
