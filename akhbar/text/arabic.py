@@ -25,7 +25,7 @@ written                   folded to  why
                                      print writes على as علي, مستشفى as مستشفي)
 ی (Farsi yeh), ک (keheh)  ي, ك       text typed on Persian keyboards
 ة                         ه          ta marbuta written as heh (مدرسه)
-ؤ ئ                       ء          the seat of a medial hamza follows a convention, not the
+ؤ ئ                       ء          the seat of a hamza follows a convention, not the
                                      word: مسؤول (Levant, Gulf) and مسئول (Egypt), شؤون and
                                      شئون, يقرؤون and يقرءون; keeping the hamza and dropping
                                      the seat gives all of them one key (مسءول)
@@ -38,7 +38,8 @@ tatweel (ـ)               deleted    justification only
 Why hamza seats fold to ``ء`` (and not, say, ``ئ`` to ``ي``): folding the seat to its letter
 would still leave مسؤول and مسئول apart (مسوول, مسيول), while the bare hamza joins them and
 every other seat variant; the alef forms go to bare ``ا`` instead because an alef hamza is far
-more often dropped than re-seated. Not folded: ``ء`` itself, and letters other scripts share.
+more often dropped than re-seated. Not folded: a bare ``ء`` (what the seats fold to) and plain
+``و`` and ``ي`` (without a hamza they spell other words).
 
 These rules shape three things akhbar stores: the dedup key behind ``articles.text_hash`` and
 ``articles.minhash``, the search rows (``articles_fts``, ``article_search``), and the keys of
