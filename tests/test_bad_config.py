@@ -77,7 +77,9 @@ def _cases() -> dict[str, Case]:
     )
     cases["seeds-all-schedule"] = Case((*base, "schedule", "--list"), "skipped:", seed_lines=n)
     cases["seeds-all-backfill"] = Case(
-        (*base, "backfill", "s", "--since", "2024-01-01"), "error: unknown or invalid source"
+        (*base, "backfill", "s", "--since", "2024-01-01"),
+        "error: unknown or invalid source(s): s (known in the seeds: none)",
+        seed_lines=n,
     )
 
     commands = {

@@ -117,13 +117,15 @@ class Article(Base):
     __table_args__ = (
         # the exact-copy key among the stories readers see; a withdrawn row keeps its text
         _partial_unique_index("uq_articles_text_hash", "text_hash", where="status = 'active'"),
+        # the writer's lookup per page: the first active article with a canonical URL
+        Index("ix_articles_canonical_url_status", "canonical_url", "status"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
-    canonical_url: Mapped[str] = mapped_column(Text, index=True)
+    canonical_url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     authors: Mapped[list[str]] = mapped_column(JSONList, default=list)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import literal, select, text, union_all
+from sqlalchemy import bindparam, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,7 @@ class _WriteStatements:
     article: Any
     duplicate: Any
     page: Any
+    lookup: Any  # parameters: url, canonical_url
 
     @classmethod
     def for_dialect(cls, name: str) -> _WriteStatements:
@@ -106,7 +107,23 @@ class _WriteStatements:
             article=insert(Article).on_conflict_do_nothing().returning(Article.id),
             duplicate=insert(Duplicate).on_conflict_do_nothing(),
             page=page.on_conflict_do_update(index_elements=[Page.url], set_=refreshed),
+            lookup=_lookup_statement(),
         )
+
+
+def _lookup_statement() -> Any:
+    """The article stored under a URL (``k`` = 0) and the first active article with a
+    canonical URL (``k`` = 1), in one round trip."""
+    by_url = select(Article.id, Article.minhash, literal(0).label("k")).where(
+        Article.url == bindparam("url")
+    )
+    by_canonical = (
+        select(Article.id, Article.minhash, literal(1).label("k"))
+        .where(Article.canonical_url == bindparam("canonical_url"), _ACTIVE)
+        .order_by(Article.id)
+        .limit(1)
+    )
+    return union_all(select(by_url.subquery()), select(by_canonical.subquery()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,17 +178,8 @@ class IngestWriter:
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
     def lookup(self, url: str, canonical_url: str) -> Lookup:
         """:meth:`article_id_for_url` and :meth:`find_by_canonical_url` in one round trip."""
-        by_url = select(Article.id, Article.minhash, literal(0).label("k")).where(
-            Article.url == url
-        )
-        by_canonical = (
-            select(Article.id, Article.minhash, literal(1).label("k"))
-            .where(Article.canonical_url == canonical_url, _ACTIVE)
-            .order_by(Article.id)
-            .limit(1)
-        )
         rows = self._session.execute(
-            union_all(select(by_url.subquery()), select(by_canonical.subquery()))
+            self._statements.lookup, {"url": url, "canonical_url": canonical_url}
         ).all()
         article_id = next((r[0] for r in rows if r[2] == 0), None)
         match = next((CanonicalMatch(r[0], bytes(r[1])) for r in rows if r[2] == 1), None)
