@@ -11,16 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from akhbar.localweb.content import Story
-from akhbar.localweb.markup import (
-    Page,
-    arabic_date,
-    attr,
-    esc,
-    fill,
-    html_page,
-    link_list,
-    slug_path,
-)
+from akhbar.localweb.markup import Page, arabic_date, attr, esc, fill, link_list, slug_path
 from akhbar.localweb.renderer import SiteRenderer
 
 LISTING_PATH = "/ar/news"
@@ -39,7 +30,8 @@ class AgencySite(SiteRenderer):
     def image(self, story: Story) -> str:
         return self.url(f"/media/photos/{story.key}.jpg")
 
-    def layout(self, *, head_html: str, main: str, body_class: str) -> str:
+    def layout(self, *, head_html: str, main: str, body_class: str, current: Story | None) -> str:
+        """The page around ``main`` (no sidebar: the same on every page, ``current`` or not)."""
         site = self.site
         ticker = [str(t) for t in site.extra.get("ticker", [])]
         self.chrome.update(ticker)
@@ -137,19 +129,16 @@ class AgencySite(SiteRenderer):
             ),
             related=related_html,
         )
-        html = self.layout(head_html=head_html, main=main, body_class="news-page")
-        return html_page(html, modified=story.modified)
+        return self.page(head_html, main, "news-page", current=story)
 
     def print_version(self, story: Story) -> Page:
         """The text-only print page robots.txt forbids."""
-        html = (
-            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-            f"<title>{esc(story.headline)}</title>"
-            f'<link rel="canonical" href="{self.url(story.path)}"></head><body class="print">'
-            f"<h1>{esc(story.headline)}</h1>\n{self.body(story)}\n{self.sources(story)}"
-            "</body></html>"
+        return self.print_page(
+            story,
+            head_extra="",
+            body_open='<body class="print">',
+            content=f"<h1>{esc(story.headline)}</h1>\n{self.body(story)}\n{self.sources(story)}",
         )
-        return html_page(html)
 
     def listing(self, path: str, title: str, page: int, items: list[tuple[str, str, str]]) -> Page:
         """A listing page: heading, teasers (link + one-line summary), pagination."""
@@ -177,7 +166,7 @@ class AgencySite(SiteRenderer):
             f'<p class="listing-intro">{esc(intro)}</p>\n{teasers}\n{pager}</section>'
         )
         head_html = self.listing_head(path, heading, intro, [h for h, _, _ in items])
-        return html_page(self.layout(head_html=head_html, main=main, body_class="listing"))
+        return self.page(head_html, main, "listing")
 
     def archive_items(self) -> list[tuple[str, str, str]]:
         return [
@@ -202,7 +191,7 @@ class AgencySite(SiteRenderer):
             f'<a class="more" href="{LISTING_PATH}">المزيد من الأخبار</a></section>'
         )
         head_html = self.home_head()
-        return html_page(self.layout(head_html=head_html, main=main, body_class="home"))
+        return self.page(head_html, main, "home")
 
     def not_found(self) -> Page:
         main = (
@@ -210,9 +199,7 @@ class AgencySite(SiteRenderer):
             ' من أرشيف الوكالة.</p><p><a href="/">الصفحة الرئيسية</a></p></section>'
         )
         head_html = self.not_found_head(f"404 - {self.site.title}", "/404")
-        return html_page(
-            self.layout(head_html=head_html, main=main, body_class="error"), status=404
-        )
+        return self.page(head_html, main, "error", status=404)
 
     def pages(self) -> dict[str, Page]:
         site = self.site

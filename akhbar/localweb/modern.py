@@ -17,7 +17,6 @@ from akhbar.localweb.markup import (
     attr,
     esc,
     fill,
-    html_page,
     link_list,
     slug_path,
     teaser,
@@ -169,8 +168,7 @@ class ModernSite(SiteRenderer):
             ),
             comments=comments,
         )
-        html = self.layout(head_html=head_html, main=main, body_class="single", current=story)
-        return html_page(html, modified=story.modified)
+        return self.page(head_html, main, "single", current=story)
 
     def author_url(self, author: dict[str, str]) -> str:
         return self.url(f"/author/{author['slug']}/")
@@ -178,13 +176,12 @@ class ModernSite(SiteRenderer):
     def print_version(self, story: Story) -> Page:
         """The print view robots.txt forbids (``Disallow: /*/print/``)."""
         body = "\n".join(f"<p>{esc(p)}</p>" for p in story.paragraphs)
-        html = (
-            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-            f'<title>{esc(story.headline)}</title><meta name="robots" content="noindex,follow">'
-            f'<link rel="canonical" href="{self.url(story.path)}"></head><body class="print-view">'
-            f"<article><h1>{esc(story.headline)}</h1>\n{body}</article></body></html>"
+        return self.print_page(
+            story,
+            head_extra='<meta name="robots" content="noindex,follow">',
+            body_open='<body class="print-view">',
+            content=f"<article><h1>{esc(story.headline)}</h1>\n{body}</article>",
         )
-        return html_page(html)
 
     def cards(self, stories: list[Story]) -> str:
         return "\n".join(
@@ -203,8 +200,7 @@ class ModernSite(SiteRenderer):
         )
         description = f"{title} - {self.site.title}"
         head_html = self.listing_head(path, title, description, [s.path for s in stories])
-        html = self.layout(head_html=head_html, main=main, body_class="archive", current=None)
-        return html_page(html)
+        return self.page(head_html, main, "archive")
 
     def home(self) -> Page:
         site = self.site
@@ -218,8 +214,7 @@ class ModernSite(SiteRenderer):
             f'أحدث المقالات</h2><div class="cards">{self.cards(rest)}</div></section>'
         )
         head_html = self.home_head(extra=self.feed_link())
-        html = self.layout(head_html=head_html, main=main, body_class="home", current=None)
-        return html_page(html)
+        return self.page(head_html, main, "home")
 
     def not_found(self) -> Page:
         main = (
@@ -228,8 +223,7 @@ class ModernSite(SiteRenderer):
             ' <a href="/">الصفحة الرئيسية</a>.</p></section>'
         )
         head_html = self.not_found_head(f"الصفحة غير موجودة - {self.site.title}", "/404/")
-        html = self.layout(head_html=head_html, main=main, body_class="error404", current=None)
-        return html_page(html, status=404)
+        return self.page(head_html, main, "error404", status=404)
 
     def pages(self) -> dict[str, Page]:
         routes = self.story_pages()

@@ -8,7 +8,7 @@ latest, per-section and most-read lists of truncated teaser headlines, and a foo
 from __future__ import annotations
 
 from akhbar.localweb.content import Story
-from akhbar.localweb.markup import Page, arabic_date, attr, esc, fill, html_page, link_list, teaser
+from akhbar.localweb.markup import Page, arabic_date, attr, esc, fill, link_list, teaser
 from akhbar.localweb.renderer import SiteRenderer
 
 TEASER_WORDS = 7
@@ -132,20 +132,17 @@ class PortalSite(SiteRenderer):
         )
         self.chrome.update(teaser(s.headline, TEASER_WORDS) for s in related[:5])
         self.chrome.add("أخبار ذات صلة")
-        html = self.layout(head_html=head_html, main=main, body_class="article", current=story)
-        return html_page(html, modified=story.modified)
+        return self.page(head_html, main, "article", current=story)
 
     def print_version(self, story: Story) -> Page:
         """The print page robots.txt forbids: the bare story, no chrome."""
         body = "\n".join(f"<p>{esc(p)}</p>" for p in story.paragraphs)
-        html = (
-            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-            f'<title>{esc(story.headline)}</title><meta name="robots" content="noindex">'
-            f'<link rel="canonical" href="{self.url(story.path)}"></head>'
-            f'<body onload="window.print()"><h1>{esc(story.headline)}</h1>'
-            f"<p>{esc(story.dateline)}</p>\n{body}</body></html>"
+        return self.print_page(
+            story,
+            head_extra='<meta name="robots" content="noindex">',
+            body_open='<body onload="window.print()">',
+            content=f"<h1>{esc(story.headline)}</h1><p>{esc(story.dateline)}</p>\n{body}",
         )
-        return html_page(html)
 
     def listing(self, path: str, title: str, stories: list[Story], intro: str) -> Page:
         cards = "\n".join(
@@ -161,9 +158,7 @@ class PortalSite(SiteRenderer):
             f'</p>\n<div class="news-list">{cards}</div>'
         )
         head_html = self.listing_head(path, title, intro, [s.path for s in stories])
-        return html_page(
-            self.layout(head_html=head_html, main=main, body_class="section", current=None)
-        )
+        return self.page(head_html, main, "section")
 
     def home(self) -> Page:
         site = self.site
@@ -182,9 +177,7 @@ class PortalSite(SiteRenderer):
             f'<div class="home-grid">{grid}</div>'
         )
         head_html = self.home_head(extra=self.feed_link())
-        return html_page(
-            self.layout(head_html=head_html, main=main, body_class="home", current=None)
-        )
+        return self.page(head_html, main, "home")
 
     def not_found(self) -> Page:
         main = (
@@ -192,8 +185,7 @@ class PortalSite(SiteRenderer):
             ' تم حذفها.</p><p><a href="/">العودة إلى الصفحة الرئيسية</a></p></div>'
         )
         head_html = self.not_found_head(f"الصفحة غير موجودة - {self.site.title}", "/404")
-        html = self.layout(head_html=head_html, main=main, body_class="error", current=None)
-        return html_page(html, status=404)
+        return self.page(head_html, main, "error", status=404)
 
     def pages(self) -> dict[str, Page]:
         routes = self.story_pages()

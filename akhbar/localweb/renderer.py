@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from akhbar.localweb.content import SiteContent, Story
-from akhbar.localweb.markup import Page, collection_ld, head, news_article_ld
+from akhbar.localweb.markup import Page, collection_ld, esc, head, html_page, news_article_ld
 
 NOT_FOUND = "الصفحة غير موجودة"
 
@@ -34,6 +34,11 @@ class SiteRenderer(ABC):
     def image(self, story: Story) -> str: ...
 
     @abstractmethod
+    def layout(self, *, head_html: str, main: str, body_class: str, current: Story | None) -> str:
+        """The whole page around ``main``: header, navigation, footer and, where the kind has
+        one, a sidebar (which leaves out ``current``, the story shown, if any)."""
+
+    @abstractmethod
     def home(self) -> Page: ...
 
     @abstractmethod
@@ -48,6 +53,31 @@ class SiteRenderer(ABC):
     @abstractmethod
     def pages(self) -> dict[str, Page]:
         """Every HTML page of the site by path (:meth:`story_pages` and the listings)."""
+
+    def page(
+        self,
+        head_html: str,
+        main: str,
+        body_class: str,
+        *,
+        current: Story | None = None,
+        status: int = 200,
+    ) -> Page:
+        """``main`` in the kind's layout; a story's page carries the story's modification date."""
+        html = self.layout(head_html=head_html, main=main, body_class=body_class, current=current)
+        modified = None if current is None else current.modified
+        return html_page(html, status=status, modified=modified)
+
+    def print_page(self, story: Story, *, head_extra: str, body_open: str, content: str) -> Page:
+        """The story's bare print view (robots.txt forbids it): no chrome, and a canonical link
+        to the article."""
+        html = (
+            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
+            f"<title>{esc(story.headline)}</title>{head_extra}"
+            f'<link rel="canonical" href="{self.url(story.path)}"></head>{body_open}'
+            f"{content}</body></html>"
+        )
+        return html_page(html)
 
     def story_pages(self) -> dict[str, Page]:
         """The home page, and every story's article and print view."""
