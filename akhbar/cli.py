@@ -12,7 +12,9 @@ import logging
 import os
 import sys
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from akhbar.cli_options import DAY, echo_json, json_option, since_option
 from akhbar.errors import AkhbarError
 from akhbar.settings import AkhbarSettings, load_settings
 
@@ -141,6 +144,26 @@ def _load_seeds(settings: AkhbarSettings) -> Any:
     if not settings.seeds_dir.is_dir():
         fail(f"seeds directory not found: {settings.seeds_dir} (--seeds DIR or AKHBAR_SEEDS_DIR)")
     return load_seeds(settings.seeds_dir)
+
+
+def _warn_skipped(errors: Sequence[Any]) -> None:
+    """One ``skipped:`` line per seeds problem (its source is left out, the others go on)."""
+    for error in errors:
+        err_console.print(
+            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+
+
+def _select_sources(settings: AkhbarSettings, names: Sequence[str]) -> list[Any]:
+    """The valid sources of the seeds directory named by SOURCE arguments or ``--source``
+    (every one when ``names`` is empty), after the seeds problems. A name that is not a valid
+    source is one line listing the known names (seeds.UnknownSource); none at all, another."""
+    loaded = _load_seeds(settings)
+    _warn_skipped(loaded.errors)
+    selected: list[Any] = loaded.select(names)
+    if not selected:
+        fail(f"no valid sources in {settings.seeds_dir}")
+    return selected
 
 
 @click.group(cls=AkhbarGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -276,19 +299,16 @@ def seeds() -> None:
 
 
 @seeds.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the sources")
 @click.pass_context
 def seeds_list(ctx: click.Context, as_json: bool) -> None:
     """List the valid sources of the seeds directory."""
     from akhbar.seeds import load_seeds
 
     loaded = load_seeds(_settings(ctx).seeds_dir)
-    for error in loaded.errors:
-        err_console.print(
-            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
+    _warn_skipped(loaded.errors)
     if as_json:
-        click.echo(json.dumps([s.model_dump() for s in loaded.sources], ensure_ascii=False))
+        echo_json([s.model_dump() for s in loaded.sources])
         return
     table = Table("source", "language", "schedule", "feeds", "sitemaps", "start", "home")
     for s in loaded.sources:
@@ -348,7 +368,7 @@ def seeds_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
     show_default=True,
     help="Recorded on the crawl_runs row.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the run summaries as JSON.")
+@json_option("the run summaries")
 @click.option(
     "--distributed",
     is_flag=True,
@@ -372,23 +392,10 @@ def crawl(
         )
     if bool(sources) == all_sources:
         fail("name one or more SOURCEs, or use --all")
-    loaded = _load_seeds(settings)
-    for error in loaded.errors:
-        err_console.print(
-            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
-    if all_sources:
-        selected = loaded.sources
-    else:
-        unknown = [name for name in sources if loaded.get(name) is None]
-        if unknown:
-            fail(f"unknown or invalid source(s): {', '.join(unknown)} (see `akhbar seeds list`)")
-        selected = [s for s in loaded.sources if s.name in sources]
-    if not selected:
-        fail(f"no valid sources in {settings.seeds_dir}")
+    selected = _select_sources(settings, sources)
     summaries = _crawl_showing_progress(settings, selected, kind)
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in summaries], ensure_ascii=False))
+        echo_json(summaries)
     else:
         table = Table(
             "source",
@@ -450,7 +457,7 @@ def _crawl_showing_progress(settings: AkhbarSettings, sources: Any, kind: str) -
 @cli.command()
 @click.argument("path_or_url")
 @click.option("--url", "page_url", metavar="URL", help="The page's URL (for a local file).")
-@click.option("--json", "as_json", is_flag=True, help="Print the whole record as JSON.")
+@json_option("the whole record")
 @click.option("--language", "languages", multiple=True, help="Accepted language(s).")
 @click.pass_context
 def extract(
@@ -482,7 +489,7 @@ def extract(
     )
     if isinstance(result, Rejection):
         if as_json:
-            click.echo(json.dumps({"rejected": result.reason.value, "detail": result.detail}))
+            echo_json({"rejected": result.reason.value, "detail": result.detail})
         else:
             err_console.print(
                 f"rejected: {result.reason.value}: {escape(result.detail)}", highlight=False
@@ -491,7 +498,7 @@ def extract(
     if as_json:
         record = asdict(result)
         record["word_count"] = result.word_count
-        click.echo(json.dumps(record, ensure_ascii=False, default=str, indent=2))
+        echo_json(record, indent=2)
     else:
         click.echo(result.title)
         click.echo()
@@ -526,7 +533,7 @@ def _download(url: str, settings: AkhbarSettings) -> tuple[bytes, str | None, st
 
 # -- stats ------------------------------------------------------------------------------------
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the statistics")
 @click.option(
     "--top", default=10, show_default=True, metavar="N", help="Top syndicated stories to show."
 )
@@ -547,7 +554,7 @@ def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None
     stories = top_syndicated(engine, top)
     if syndicated:
         if as_json:
-            click.echo(json.dumps([asdict(s) for s in stories], ensure_ascii=False))
+            echo_json(stories)
         else:
             print_syndicated(stories)
         return
@@ -562,7 +569,7 @@ def stats(ctx: click.Context, as_json: bool, top: int, syndicated: bool) -> None
                 "duplicates_by_kind": rate.by_kind if rate else {},
             }
             out.append(asdict(r) | extra)
-        click.echo(json.dumps(out, ensure_ascii=False, default=str))
+        echo_json(out)
         return
     print_stats(rows)
     print_duplicate_rates(list(rates.values()))
@@ -600,7 +607,7 @@ _STATUS_STYLE = {
 
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the report")
 @click.pass_context
 def health(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
     """Per source: ok, quiet, degraded, broken or never run, and why, from the database and
@@ -618,13 +625,11 @@ def health(ctx: click.Context, sources: tuple[str, ...], as_json: bool) -> None:
     if settings.seeds_dir.is_dir():  # the seeds name the sources that should be running
         loaded = _load_seeds(settings)
         seeds, seed_errors = [s.name for s in loaded.sources], loaded.errors
-    for error in seed_errors:
-        err_console.print(
-            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
+    _warn_skipped(seed_errors)
+    # an unknown SOURCE: seeds.UnknownSource, listing the sources of the seeds and database
     report = source_health(engine, settings.health, sources=sources, seeds=seeds)
     if as_json:
-        click.echo(json.dumps([asdict(h) for h in report], ensure_ascii=False, default=str))
+        echo_json(report)
     else:
         print_health(report)
     if not all_ok(report) or seed_errors:
@@ -651,18 +656,14 @@ def print_health(report: list[Any]) -> None:
     console.print(table)
 
 
-# -- cleaner: reprocess (issue 4) ------------------------------------------------------------
+# -- cleaner: reprocess ----------------------------------------------------------------------
 @cli.command()
 @click.argument("sources", nargs=-1, metavar="[SOURCE]...")
-@click.option(
-    "--since",
-    metavar="DATE",
-    help="Only pages fetched at or after DATE (YYYY-MM-DD or ISO 8601, UTC if no zone).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@since_option("Only pages fetched at or after DATE")
+@json_option("the summaries")
 @click.pass_context
 def reprocess(
-    ctx: click.Context, sources: tuple[str, ...], since: str | None, as_json: bool
+    ctx: click.Context, sources: tuple[str, ...], since: datetime | None, as_json: bool
 ) -> None:
     """Re-extract stored pages of SOURCE... (default: every source) with the current cleaner.
 
@@ -670,22 +671,10 @@ def reprocess(
     again to resume an interrupted reprocess. An article the cleaner now rejects but other
     pages copy is kept with its copies and flagged (pages.reason "kept: ...", "kept, copied").
     """
-    from akhbar.cleaner.metadata import parse_datetime
     from akhbar.reprocess import reprocess as run_reprocess
 
     settings = _settings(ctx)
-    since_at = None
-    if since:
-        since_at = parse_datetime(since)
-        if since_at is None:
-            fail(f"--since: not a date: {since!r} (use YYYY-MM-DD)")
-    loaded = _load_seeds(settings)
-    unknown = [name for name in sources if loaded.get(name) is None]
-    if unknown:
-        fail(f"unknown or invalid source(s): {', '.join(unknown)} (see `akhbar seeds list`)")
-    selected = [s for s in loaded.sources if not sources or s.name in sources]
-    if not selected:
-        fail(f"no valid sources in {settings.seeds_dir}")
+    selected = _select_sources(settings, sources)
     if sys.stderr.isatty() and not as_json:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -703,7 +692,7 @@ def reprocess(
                     tasks[source] = bar.add_task(source, total=total)
                 bar.update(tasks[source], completed=done)
 
-            summaries = run_reprocess(settings, selected, since=since_at, progress=show)
+            summaries = run_reprocess(settings, selected, since=since, progress=show)
     else:
 
         def log_progress(source: str, done: int, total: int) -> None:
@@ -712,9 +701,9 @@ def reprocess(
                     "%s reprocess progress %d/%d pages", source, done, total
                 )
 
-        summaries = run_reprocess(settings, selected, since=since_at, progress=log_progress)
+        summaries = run_reprocess(settings, selected, since=since, progress=log_progress)
     if as_json:
-        click.echo(json.dumps([asdict(s) for s in summaries], ensure_ascii=False))
+        echo_json(summaries)
         return
     table = Table(
         "source",
@@ -751,7 +740,7 @@ def reprocess(
     console.print(table)
 
 
-# -- dedup: dupes (issue 5) -------------------------------------------------------------------
+# -- dedup: dupes ----------------------------------------------------------------------------
 def print_duplicate_rates(rates: list[Any]) -> None:
     """Per source: articles, copies by kind, and the share of copies."""
     table = Table("source", "articles", "duplicates", "exact", "near", "url", "duplicate rate")
@@ -773,7 +762,7 @@ def print_syndicated(stories: list[Any]) -> None:
 
 @cli.command()
 @click.argument("article_id", type=click.IntRange(min=0, max=MAX_ID))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the story and its copies")
 @click.pass_context
 def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
     """The copies of one story: source, URL, kind, similarity, containment, when found."""
@@ -784,7 +773,7 @@ def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
     if story is None:
         fail(f"no article {article_id}")
     if as_json:
-        click.echo(json.dumps(asdict(story), ensure_ascii=False, default=str))
+        echo_json(story)
         return
     console.print(
         f"article {story.article_id} ({story.source}, stored {story.stored_at:%Y-%m-%d %H:%M}): "
@@ -800,10 +789,10 @@ def dupes(ctx: click.Context, article_id: int, as_json: bool) -> None:
     console.print(f"{len(story.copies)} copies")
 
 
-# -- scheduling, runs and backfill (issue 6) --------------------------------------------------
+# -- scheduling, runs and backfill -----------------------------------------------------------
 @cli.command()
 @click.option("--list", "list_only", is_flag=True, help="Show each source's next run and exit.")
-@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@json_option("the --list listing")
 @click.option(
     "--metrics-port",
     type=click.IntRange(0, 65535),
@@ -829,13 +818,10 @@ def schedule(ctx: click.Context, list_only: bool, as_json: bool, metrics_port: i
     if not list_only:
         run_scheduler(settings)  # logs the seeds problems itself (and again on SIGHUP)
         return
-    for error in seed_errors:
-        err_console.print(
-            f"[yellow]skipped:[/] {escape(str(error))}", highlight=False, soft_wrap=True
-        )
+    _warn_skipped(seed_errors)
     entries = schedule_listing(settings)
     if as_json:
-        click.echo(json.dumps([asdict(e) for e in entries], ensure_ascii=False, default=str))
+        echo_json(entries)
     else:
         _print_schedule(entries)
         from akhbar.scheduler_lock import active_scheduler
@@ -865,7 +851,7 @@ def _print_schedule(entries: list[Any]) -> None:
 @cli.command()
 @click.argument("source", required=False)
 @click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the runs")
 @click.pass_context
 def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> None:
     """Recent crawl runs (of SOURCE, or of all) with their counters and status."""
@@ -877,7 +863,7 @@ def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> N
     reap_on_read(Repository(engine), _settings(ctx).scheduler.stale_after)
     rows = recent_runs(Repository(engine), source, limit)
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, default=str))
+        echo_json(rows)
         return
     table = Table(
         "run",
@@ -910,8 +896,8 @@ def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> N
 
 @cli.command()
 @click.argument("source", required=False)
-@click.option("--since", metavar="DATE", help="First day of the window (YYYY-MM-DD, UTC).")
-@click.option("--until", metavar="DATE", help="Last day of the window [default: today].")
+@since_option("First day of the window", day=True)
+@click.option("--until", type=DAY, metavar="DATE", help="Last day of the window [default: today].")
 @click.option(
     "--urls",
     "urls_file",
@@ -931,13 +917,13 @@ def runs(ctx: click.Context, source: str | None, limit: int, as_json: bool) -> N
     show_default=True,
     help="Skip URLs already stored (default), or fetch them again.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option("the summary")
 @click.pass_context
 def backfill(
     ctx: click.Context,
     source: str | None,
-    since: str | None,
-    until: str | None,
+    since: date | None,
+    until: date | None,
     urls_file: Any,
     warc_path: Path | None,
     source_opt: str | None,
@@ -949,22 +935,17 @@ def backfill(
 
     Re-running an interrupted backfill fetches only what is missing.
     """
-    from datetime import UTC, date, datetime
-
     settings = _settings(ctx)
     modes = sum(x is not None for x in (since, urls_file, warc_path))
     if modes != 1:
         fail("give exactly one of --since DATE, --urls FILE, --warc FILE")
-    _warm_up_workers(settings)
-    from akhbar.backfill import Window, backfill_crawl, backfill_warc, read_url_list
-
     name = source if since else (source_opt or source)
     if not name:
         fail("name the SOURCE (or --source NAME with --urls / --warc)")
-    loaded = _load_seeds(settings)
-    config = loaded.get(name)
-    if config is None:
-        fail(f"unknown or invalid source: {name} (see `akhbar seeds list`)")
+    (config,) = _select_sources(settings, [name])
+    _warm_up_workers(settings)
+    from akhbar.backfill import Window, backfill_crawl, backfill_warc, read_url_list
+
     if warc_path is not None:
         summary = backfill_warc(settings, config, warc_path, refetch=not resume)
     elif urls_file is not None:
@@ -978,12 +959,10 @@ def backfill(
             notes=listed.notes(),
         )
     else:
+        assert since is not None  # the mode above
         try:
-            window = Window(
-                date.fromisoformat(str(since)),
-                date.fromisoformat(until) if until else datetime.now(UTC).date(),
-            )
-        except ValueError as exc:
+            window = Window(since, until or datetime.now(UTC).date())
+        except ValueError as exc:  # --until before --since
             fail(f"bad date: {exc}")
         summary = backfill_crawl(
             settings, config, window=window, refetch=not resume, progress=not as_json
@@ -991,7 +970,7 @@ def backfill(
     if as_json:
         record = asdict(summary)
         record["reasons"] = dict(summary.reasons)
-        click.echo(json.dumps(record, ensure_ascii=False, default=str))
+        echo_json(record)
     else:
         c = summary.counters
         table = Table(
@@ -1028,18 +1007,7 @@ def backfill(
         ctx.exit(1)
 
 
-# -- readers: export and search (issue 7) -----------------------------------------------------
-def _since_option(value: str | None) -> Any:
-    from akhbar.storage.feed import parse_since
-
-    if value is None:
-        return None
-    try:
-        return parse_since(value)
-    except ValueError as exc:
-        fail(f"--since: {exc}")
-
-
+# -- readers: export and search --------------------------------------------------------------
 @cli.command()
 @click.option(
     "--format",
@@ -1049,7 +1017,7 @@ def _since_option(value: str | None) -> Any:
     show_default=True,
     help="Output format.",
 )
-@click.option("--since", metavar="DATE", help="Only articles published at or after DATE (UTC).")
+@since_option("Only articles published at or after DATE")
 @click.option(
     "--after-id",
     type=click.IntRange(min=0, max=MAX_ID),
@@ -1074,7 +1042,7 @@ def _since_option(value: str | None) -> Any:
 def export(
     ctx: click.Context,
     fmt: str,
-    since: str | None,
+    since: datetime | None,
     after_id: int | None,
     cursor_file: Path | None,
     sources: tuple[str, ...],
@@ -1087,7 +1055,7 @@ def export(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from akhbar.storage.export import ExportFormat, export_articles
-    from akhbar.storage.feed import FeedFilter
+    from akhbar.storage.reader_cursor import FeedFilter
 
     if bom and fmt != "csv":
         fail("--bom applies to --format csv only")
@@ -1100,7 +1068,7 @@ def export(
             fail(f"{cursor_file} holds {after_id}, not a cursor (0 to {MAX_ID})")
     filters = FeedFilter(
         after_id=after_id or 0,
-        since=_since_option(since),
+        since=since,
         sources=sources,
         languages=languages,
         include_duplicates=include_duplicates,
@@ -1153,30 +1121,28 @@ def export(
 @cli.command("search")
 @click.argument("query")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source.")
-@click.option("--since", metavar="DATE", help="Only articles published at or after DATE (UTC).")
+@since_option("Only articles published at or after DATE")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("the hits")
 @click.pass_context
 def search_command(
     ctx: click.Context,
     query: str,
     sources: tuple[str, ...],
-    since: str | None,
+    since: datetime | None,
     limit: int,
     as_json: bool,
 ) -> None:
     """Full-text search of titles and texts (Arabic spelling variants match)."""
     from akhbar.storage.search import search
 
-    hits = search(
-        _read_engine(ctx), query, sources=sources, since=_since_option(since), limit=limit
-    )
+    hits = search(_read_engine(ctx), query, sources=sources, since=since, limit=limit)
     if as_json:
         records = [
             {**asdict(h), "published_at": h.published_at and h.published_at.isoformat()}
             for h in hits
         ]
-        click.echo(json.dumps(records, ensure_ascii=False))
+        echo_json(records)
         return
     if not hits:
         err_console.print("no matching article")
@@ -1201,10 +1167,10 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     """Open a read-only web dashboard (datasette) on the SQLite database until Ctrl-C."""
     from sqlalchemy.engine import make_url
 
-    from akhbar.storage.database import normalise_url
+    from akhbar.storage.database import normalise_database_url
 
     settings = _settings(ctx)
-    url = make_url(normalise_url(settings.database_url))
+    url = make_url(normalise_database_url(settings.database_url))
     if url.get_backend_name() != "sqlite":
         fail(
             "akhbar serve reads SQLite databases only (datasette is SQLite-only); on PostgreSQL "
@@ -1235,7 +1201,7 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     type=click.IntRange(min=5),
     metavar="N",
     help="Serve the scaled web instead: N generated article pages on five sites "
-    "(127.0.0.21-25), for load tests and benchmarks.",
+    "(127.0.0.21-25), for load tests and benchmarks (from a checkout's benchmarks/).",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Generator seed (--scale).")
 def localweb(seeds_out: Path | None, scale: int | None, seed: int) -> None:
@@ -1248,9 +1214,9 @@ def localweb(seeds_out: Path | None, scale: int | None, seed: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if scale is not None:
-        from akhbar.localweb.scaled import ScaledNewsWeb
+        from akhbar.localweb.checkout import load_scaled_web
 
-        with ScaledNewsWeb(scale, seed=seed) as scaled:
+        with load_scaled_web().ScaledNewsWeb(scale, seed=seed) as scaled:
             if seeds_out:
                 scaled.write_seeds(seeds_out)
                 click.echo(f"seeds written to {seeds_out}")

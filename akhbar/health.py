@@ -31,9 +31,9 @@ from enum import StrEnum
 
 from sqlalchemy import Engine
 
-from akhbar.errors import AkhbarError
 from akhbar.records import PageOutcome
-from akhbar.seeds import load_seeds
+from akhbar.seeds import UnknownSource as UnknownSource  # raised by source_health
+from akhbar.seeds import check_known, load_seeds
 from akhbar.settings import AkhbarSettings, HealthSettings
 from akhbar.storage.health import (
     PageCounts,
@@ -63,10 +63,6 @@ _SEVERITY = {
     HealthStatus.DEGRADED: 3,
     HealthStatus.BROKEN: 4,
 }
-
-
-class UnknownSource(AkhbarError, ValueError):
-    """A source asked for is neither in the seeds nor in the database."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +141,7 @@ def source_health(
     now = now or utcnow()
     known = set(source_names(engine))
     if sources:
-        unknown = [s for s in sources if s not in known and (seeds is None or s not in seeds)]
-        if unknown:
-            raise UnknownSource(f"unknown source: {', '.join(unknown)} (not in seeds or database)")
+        check_known(sources, known | set(seeds or ()), where="in the seeds or the database")
         names = list(dict.fromkeys(sources))
     else:
         names = sorted(known | set(seeds or ()))

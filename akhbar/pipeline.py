@@ -90,7 +90,8 @@ def needs_cleaning(page: FetchedPage) -> bool:
 
 @dataclass(slots=True)
 class StageSeconds:
-    """Where a run's time went, per stage (issue 9: profile before optimising).
+    """Where a run's time went, per stage (measured, so that optimising starts
+    where the time really goes).
 
     ``extract`` is CPU time of the cleaner, wherever it ran (worker processes or inline); the
     others are wall time in the ingesting thread.
@@ -141,7 +142,7 @@ class Ingestor:
         self.dedup = dedup
         self.cleaner = cleaner
         self.counters = counters or RunCounters()
-        # the source's learned boilerplate (issue 4): stripped from every article, saved per batch
+        # the source's learned boilerplate: stripped from every article, saved per batch
         self.boilerplate = boilerplate
         self.boilerplate_store = boilerplate_store
         self._boilerplate_saved = time.monotonic()

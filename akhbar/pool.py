@@ -24,12 +24,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 
 from akhbar.cleaner import extract
 from akhbar.dedup import Deduplicator
 from akhbar.forkserver import worker_context
 from akhbar.pipeline import Prepared, needs_cleaning, prepare
+from akhbar.processes import pid_alive
 from akhbar.records import ExtractResult, FetchedPage, Rejection, RejectReason
 from akhbar.settings import CleanerSettings, DedupSettings
 
@@ -75,25 +75,12 @@ def clean_page(
     return Cleaned(result, time.process_time() - start, prepared)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped) is dead too
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def _watch_parent(parent: int) -> None:
     # the crawl process itself, not our parent: forked workers are the forkserver's children,
     # and the forkserver only exits once every worker has
     while True:
         time.sleep(1.0)
-        if not _alive(parent):  # the crawl process is gone: nobody will read our results
+        if not pid_alive(parent):  # the crawl process is gone: nobody will read our results
             os._exit(0)
 
 

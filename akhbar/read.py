@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from akhbar.errors import AkhbarError
 from akhbar.storage.database import make_engine
-from akhbar.storage.feed import (
+from akhbar.storage.reader_cursor import (
     FEED_COLUMNS,
     DuplicateRef,
     FeedArticle,

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # the two int4 keys of pg_try_advisory_lock(key1, key2): "akhb" and the scheduler's number
 LOCK_KEYS = (0x616B6862, 1)
+# the same lock as pg_locks shows it (classid, objid; objsubid 2 marks a two-key lock)
+_LOCK_IDS = {"c": LOCK_KEYS[0], "o": LOCK_KEYS[1]}
 _LOCK_SQL = text("SELECT pg_try_advisory_lock(:k1, :k2)")
 _HELD_SQL = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
@@ -157,9 +159,7 @@ class SchedulerLock:
             if self._conn is None:
                 return None
             try:
-                row = self._conn.execute(
-                    _HOLDER_SQL, {"c": LOCK_KEYS[0], "o": LOCK_KEYS[1]}
-                ).first()
+                row = self._conn.execute(_HOLDER_SQL, _LOCK_IDS).first()
             except Exception:
                 self._drop()
                 return None
@@ -194,9 +194,7 @@ class SchedulerLock:
             if self._conn is None:
                 return False
             try:
-                held = self._conn.execute(
-                    _HELD_SQL, {"c": LOCK_KEYS[0], "o": LOCK_KEYS[1]}
-                ).scalar_one()
+                held = self._conn.execute(_HELD_SQL, _LOCK_IDS).scalar_one()
             except Exception as exc:
                 self.why_lost = f"scheduler lock heartbeat failed: {str(exc).splitlines()[0]}"
                 self._drop()  # the session, and with it the lock, is gone or going
@@ -246,7 +244,7 @@ def active_scheduler(settings: AkhbarSettings) -> str | None:
         if engine.dialect.name != "postgresql":
             return None
         with engine.connect() as conn:
-            row = conn.execute(_HOLDER_SQL, {"c": LOCK_KEYS[0], "o": LOCK_KEYS[1]}).first()
+            row = conn.execute(_HOLDER_SQL, _LOCK_IDS).first()
     finally:
         engine.dispose()
     if row is None:

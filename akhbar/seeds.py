@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from akhbar.errors import AkhbarError
 
 _EVERY_RE = re.compile(r"^every\s+(\d+)\s*([smhd])$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -195,6 +198,34 @@ class SeedsLoad:
 
     def get(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
+
+    def select(self, names: Sequence[str]) -> list[SourceConfig]:
+        """The valid sources named, in seeds order (every one when ``names`` is empty); a name
+        that is not a valid source raises :class:`UnknownSource`."""
+        check_known(names, {s.name for s in self.sources})
+        return [s for s in self.sources if not names or s.name in names]
+
+
+class UnknownSource(AkhbarError, ValueError):
+    """Source names asked for that are not known (see :func:`check_known`)."""
+
+
+SHOWN_SOURCES = 20  # known names an UnknownSource lists at most; `akhbar seeds list` has all
+
+
+def check_known(names: Sequence[str], known: Collection[str], where: str = "in the seeds") -> None:
+    """Raise :class:`UnknownSource` naming every one of ``names`` not in ``known``, and the known
+    ones (so that a typo shows at a glance); ``where`` says where they were looked for."""
+    unknown = [name for name in dict.fromkeys(names) if name not in known]
+    if not unknown:
+        return
+    listed = sorted(known)
+    shown = ", ".join(listed[:SHOWN_SOURCES]) or "none"
+    if len(listed) > SHOWN_SOURCES:
+        shown += f" and {len(listed) - SHOWN_SOURCES} more (see `akhbar seeds list`)"
+    raise UnknownSource(
+        f"unknown or invalid source(s): {', '.join(unknown)} (known {where}: {shown})"
+    )
 
 
 def _loc_to_key(loc: tuple[int | str, ...]) -> str:

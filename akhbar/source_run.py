@@ -8,8 +8,9 @@ they are built here only:
 - :func:`open_store` opens what a process shares between its runs: the engine (schema
   checked), the repository, the dedup index, the single database writer (SQLite has one) with
   its unit of work's settings, and the boilerplate models' store;
-- :meth:`Store.run` takes one source's run lease (a ``crawl_runs`` row), builds its Ingestor
-  (learned boilerplate, dedup, commit interval) and closes the row when the block ends;
+- :meth:`Store.start` takes one source's run lease (a ``crawl_runs`` row) and builds its
+  Ingestor (learned boilerplate, dedup, commit interval); the :class:`OpenRun` it returns
+  closes the row when the ``with`` block on it ends;
 - :func:`open_source_run` is both at once, for commands that run one source.
 
 A run is closed by :meth:`OpenRun.close` with its status; a block left without it (an
@@ -71,6 +72,18 @@ class OpenRun:
         closes it with the spider's finish reason)."""
         self.closed = True
 
+    def __enter__(self) -> OpenRun:
+        return self
+
+    def __exit__(self, _type: object, exc: BaseException | None, _traceback: object) -> None:
+        """A block left without :meth:`close` closes the run: ``failed`` when it raised,
+        ``interrupted`` on Ctrl-C or when it just ended."""
+        if isinstance(exc, KeyboardInterrupt):
+            _close_quietly(self, "interrupted", "interrupted by the user")
+        elif exc is not None:
+            _close_quietly(self, "failed", describe(exc))
+        _close_quietly(self, "interrupted", "process stopped mid-run")
+
 
 @dataclass(slots=True)
 class Store:
@@ -108,8 +121,8 @@ class Store:
     ) -> OpenRun:
         """Take the source's run lease and build its Ingestor; raises
         :class:`~akhbar.storage.runs.SourceBusy` when another run holds the source. The run
-        is closed by :meth:`OpenRun.close`, or at the end of :func:`open_store` as
-        interrupted."""
+        is closed by :meth:`OpenRun.close`, at the end of a ``with`` block on it, or at the end
+        of :func:`open_store` as interrupted."""
         self.repo.sync_source(source.name, source.home, source.languages)
         run_id = acquire_run(
             self.repo, source.name, kind, self.settings.scheduler.stale_after, worker
@@ -117,29 +130,6 @@ class Store:
         opened = OpenRun(self, source, run_id, self.ingestor(source, run_id, learned=learned))
         self.runs.append(opened)
         return opened
-
-    @contextlib.contextmanager
-    def run(
-        self,
-        source: SourceConfig,
-        kind: str,
-        *,
-        worker: str | None = None,
-        learned: bool = True,
-    ) -> Iterator[OpenRun]:
-        """:meth:`start`, and the run closed when the block ends: ``failed`` (or
-        ``interrupted`` on Ctrl-C) when it raised before :meth:`OpenRun.close`."""
-        opened = self.start(source, kind, worker=worker, learned=learned)
-        try:
-            yield opened
-        except KeyboardInterrupt:
-            _close_quietly(opened, "interrupted", "interrupted by the user")
-            raise
-        except BaseException as exc:
-            _close_quietly(opened, "failed", describe(exc))
-            raise
-        finally:
-            _close_quietly(opened, "interrupted", "process stopped mid-run")
 
 
 def _close_quietly(opened: OpenRun, status: str, error: str) -> None:
@@ -184,6 +174,6 @@ def open_store(settings: AkhbarSettings) -> Iterator[Store]:
 def open_source_run(
     settings: AkhbarSettings, source: SourceConfig, kind: str, *, learned: bool = True
 ) -> Iterator[OpenRun]:
-    """One source's run in a store of its own (``akhbar backfill``): see :meth:`Store.run`."""
-    with open_store(settings) as store, store.run(source, kind, learned=learned) as opened:
+    """One source's run in a store of its own (``akhbar backfill``): see :meth:`Store.start`."""
+    with open_store(settings) as store, store.start(source, kind, learned=learned) as opened:
         yield opened

@@ -1,7 +1,7 @@
 """Pipeline and load benchmark: akhbar end-to-end against bare trafilatura on the same HTML.
 
 Run: ``.venv/bin/python benchmarks/pipeline.py [--pages 20000] [--db sqlite|postgresql|both]
-[--bare-sample 400]``. Serves the scaled local news web (:mod:`akhbar.localweb.scaled`, five
+[--bare-sample 400]``. Serves the scaled local news web (``benchmarks/scaledweb.py``, five
 sites, pages of 50–150 KiB) from a separate ``akhbar localweb --scale N`` process, so the
 server's CPU shows apart from the crawler's, and prints in one run:
 
@@ -50,14 +50,10 @@ from sqlalchemy import create_engine, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from akhbar.localweb.scaled import (  # noqa: E402
-    ARTICLE_BASE,
-    SPECS,
-    ScaledSite,
-    ScaledTruth,
-    scaled_truth,
-)
+from scaledweb import ARTICLE_BASE, SPECS, ScaledSite, ScaledTruth, scaled_truth  # noqa: E402
+
 from akhbar.storage import Repository, make_engine  # noqa: E402
 from akhbar.storage.database import scratch_postgres_database  # noqa: E402
 from akhbar.storage.models import Page as PageRow  # noqa: E402
@@ -612,7 +608,6 @@ def real_report(
 
 
 def real_main(args: argparse.Namespace, kinds: list[str]) -> bool:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import realweb
 
     ok = True

@@ -82,6 +82,9 @@ def sitemap(base: str, pages: list[RealPage]) -> bytes:
 
 
 def seeds_toml(name: str, base: str, pages: int) -> str:
+    sys.path.insert(0, str(ROOT))
+    from akhbar.localweb.seedfiles import loopback_politeness
+
     langs = ", ".join(f'"{code}"' for code in LANGUAGES)
     return "\n".join(
         [
@@ -92,12 +95,7 @@ def seeds_toml(name: str, base: str, pages: int) -> str:
             f'sitemaps = ["{base}/sitemap.xml"]',
             "allow = ['/articles/']",
             f"max_pages_per_run = {max(pages * 2, 10)}",
-            "",
-            "[politeness]",
-            "download_delay = 0.0",
-            "concurrency = 8",
-            "obey_robots = true",
-            "",
+            *loopback_politeness(8),
         ]
     )
 

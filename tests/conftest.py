@@ -210,3 +210,21 @@ def local_seeds(local_web: Any, tmp_path_factory: pytest.TempPathFactory) -> Pat
     directory = tmp_path_factory.mktemp("seeds")
     local_web.write_seeds(directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def cli_commands() -> dict[tuple[str, ...], Any]:
+    """Every command and subcommand of ``akhbar`` by its path (``("db", "upgrade")``)."""
+    from click import Group
+
+    from akhbar.cli import cli
+
+    def walk(group: Group, path: tuple[str, ...]) -> dict[tuple[str, ...], Any]:
+        found: dict[tuple[str, ...], Any] = {}
+        for name, command in group.commands.items():
+            found[(*path, name)] = command
+            if isinstance(command, Group):
+                found |= walk(command, (*path, name))
+        return found
+
+    return walk(cli, ())

@@ -1,4 +1,4 @@
-"""Bad configuration ends every command with one clear line and a non-zero exit (issue 8).
+"""Bad configuration ends every command with one clear line and a non-zero exit.
 
 The real CLI runs in a subprocess (``python -m akhbar``) so exit codes and stderr are what a
 user sees. All cases are started at once (a thread pool) because each start costs seconds.
@@ -79,7 +79,9 @@ def _cases() -> dict[str, Case]:
     )
     cases["seeds-all-schedule"] = Case((*base, "schedule", "--list"), "skipped:", seed_lines=n)
     cases["seeds-all-backfill"] = Case(
-        (*base, "backfill", "s", "--since", "2024-01-01"), "error: unknown or invalid source"
+        (*base, "backfill", "s", "--since", "2024-01-01"),
+        "error: unknown or invalid source(s): s (known in the seeds: none)",
+        seed_lines=n,
     )
 
     commands = {

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.slow  # a fresh interpreter per stage
 FORBIDDEN = {
     "akhbar.cleaner": {"scrapy", "twisted", "sqlalchemy"},
     "akhbar.dedup": {"scrapy", "twisted", "sqlalchemy"},
+    # the cleaner, dedup and storage all fold Arabic with it: plain standard library
+    "akhbar.text.arabic": {"scrapy", "twisted", "sqlalchemy", "trafilatura", "lxml", "numpy"},
     "akhbar.storage": {"scrapy", "twisted"},
     "akhbar.pipeline": {"scrapy", "twisted"},
     "akhbar.pool": {"scrapy", "twisted"},

@@ -375,7 +375,7 @@ def test_never_run_retired_and_new_sources(engine: Engine, history: History) -> 
     # the retired source does not fail the check; the one never run does
     assert not all_ok(report)
     assert all_ok([fresh, retired])
-    with pytest.raises(UnknownSource, match="unknown source: nosuch"):
+    with pytest.raises(UnknownSource, match=r"source\(s\): nosuch \(known in .*: fresh, retired\)"):
         source_health(engine, SETTINGS, sources=["nosuch"], seeds=["fresh"], now=NOW)
 
 
@@ -437,7 +437,7 @@ def test_cli_exit_status_and_json(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "broken" in result.output
 
     result = run_cli(*base, "nosuch")
-    assert result.exit_code == 1 and "unknown source: nosuch" in result.output
+    assert result.exit_code == 1 and "unknown or invalid source(s): nosuch (known" in result.output
 
     # the same report for programs (the metrics exporter)
     settings = load_settings(database_url=url, seeds_dir=seeds)

@@ -75,6 +75,8 @@ def test_the_wheel_carries_migrations_type_marker_and_local_web(wheel: Path) -> 
     assert any(n.startswith("akhbar/localweb/content/") for n in names)
     assert "akhbar/dashboard/schema_descriptions.json" in names  # akhbar serve's descriptions
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert "akhbar/crawler/__init__.py" in names
+    assert not [n for n in names if "scaled" in n]  # benchmark code stays in the checkout
 
 
 def test_an_installed_wheel_creates_its_database_and_runs_the_demo(
@@ -94,3 +96,18 @@ def test_an_installed_wheel_creates_its_database_and_runs_the_demo(
     assert "demo database:" in out and "✗" not in out, out
     code = "from akhbar.dashboard.metadata import metadata; print(len(metadata()['databases']))"
     assert run([installed / "python", "-c", code], tmp_path).strip() == "1"
+
+
+def test_the_scaled_web_says_it_needs_a_checkout(installed: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [installed / "akhbar", "localweb", "--scale", "10"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: the scaled web (localweb --scale) needs a checkout's benchmarks/: it is not "
+        "installed with the package"
+    ], proc.stderr

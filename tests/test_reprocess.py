@@ -30,9 +30,9 @@ from akhbar.settings import AkhbarSettings, CleanerSettings
 from akhbar.storage import Repository, make_engine
 from akhbar.storage.boilerplate import BoilerplateStore
 from akhbar.storage.export import ExportFormat, export_articles
-from akhbar.storage.feed import FeedFilter
 from akhbar.storage.migrate import upgrade
 from akhbar.storage.models import Article, BoilerplateLine, CrawlRun, Duplicate, Page
+from akhbar.storage.reader_cursor import FeedFilter
 from akhbar.storage.repository import compress_html
 from akhbar.storage.runs import finish_run, start_run
 

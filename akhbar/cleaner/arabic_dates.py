@@ -2,7 +2,9 @@
 
 News sites that print no machine-readable date still print one for readers, with a month name
 from one of three traditions (Egyptian/Gulf transliterations, Maghrebi ones, Levantine/Iraqi
-Syriac names) and with Western or Arabic-Indic digits. Results are midnight UTC, timezone-aware.
+Syriac names) and with Western or Arabic-Indic digits. The text is folded first
+(:func:`akhbar.text.arabic.fold_arabic`), so month names are listed in folded spelling.
+Results are midnight UTC, timezone-aware.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-__all__ = ["find_arabic_dates", "normalize_arabic", "parse_arabic_date"]
+from akhbar.text.arabic import fold_arabic
+
+__all__ = ["find_arabic_dates", "parse_arabic_date"]
 
 _MONTHS: dict[int, tuple[str, ...]] = {
     1: ("يناير", "جانفي", "كانون الثاني", "كانون ثاني"),
@@ -39,27 +43,11 @@ _DATE = re.compile(
     r"\s*[,،]?\s*(?:(?:من\s+)?(?:سنة|عام)\s+)?(?P<year>\d{4})(?![\d])"
 )
 
-# one table for every fold (a single str.translate pass instead of two regex passes and two
-# replaces: this runs on every link text and output line of every page)
-_FOLD: dict[int, str | None] = {
-    **{ord(ch): str(i % 10) for i, ch in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")},
-    **{ord(ch): "ا" for ch in "أإآٱ"},
-    ord("ى"): "ي",
-    ord("ة"): "ه",
-    # tashkeel and tatweel
-    **{cp: None for cp in (*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, 0x0640)},
-}
-
-
-def normalize_arabic(text: str) -> str:
-    """Fold spelling variants that do not change a word (alef forms, ى/ي, ة/ه, marks, digits)."""
-    return text.translate(_FOLD)
-
 
 def find_arabic_dates(text: str) -> list[datetime]:
     """All valid dates written with an Arabic month name in ``text``, in order of appearance."""
     found: list[datetime] = []
-    for match in _DATE.finditer(normalize_arabic(text)):
+    for match in _DATE.finditer(fold_arabic(text)):
         month = _MONTH_BY_NAME.get(re.sub(r"\s+", " ", match["month"]))
         if month is None:
             continue

@@ -25,16 +25,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from akhbar.cleaner.arabic_dates import normalize_arabic
+from akhbar.text.arabic import word_key
 
 __all__ = ["BoilerplateModel", "LineStat", "line_key"]
 
-_NON_WORD = re.compile(r"[\W_]+")
 MIN_KEY_CHARS = 6  # shorter lines ("1", "—") carry no evidence
-
-
-def _norm(line: str) -> str:
-    return _NON_WORD.sub(" ", normalize_arabic(line).casefold()).strip()
+SAMPLE_CHARS = 500  # a line's sample text (LineStat.text) is cut here
 
 
 @lru_cache(maxsize=8192)
@@ -43,7 +39,7 @@ def line_key(line: str) -> str | None:
 
     Cached: each page's lines are keyed by :meth:`BoilerplateModel.observe` and then again by
     :meth:`BoilerplateModel.strip`, and a source's chrome lines recur on every page."""
-    norm = _norm(line)
+    norm = word_key(line)
     if len(norm) < MIN_KEY_CHARS:
         return None
     return hashlib.sha1(norm.encode("utf-8")).hexdigest()
@@ -99,7 +95,7 @@ class BoilerplateModel:
     def _stat(self, key: str, line: str) -> LineStat:
         stat = self.lines.get(key)
         if stat is None:
-            stat = self.lines[key] = LineStat(key, line.strip()[:500])
+            stat = self.lines[key] = LineStat(key, line.strip()[:SAMPLE_CHARS])
         return stat
 
     def _decay(self) -> None:
@@ -149,6 +145,31 @@ class BoilerplateModel:
         return _tidy("\n".join(kept))
 
     # -- persistence support --------------------------------------------------------------------
+    def restore(self, key: str, text: str, pages: int, titles: int) -> None:
+        """Add a line read back from storage under ``key``, with its sample ``text``.
+
+        The key is made again from the text: one made under an older Arabic folding
+        (:mod:`akhbar.text.arabic`) would never match the line again, so the line moves to its
+        current key (adding up with a line already there, when two spellings now fold alike)
+        and the old key is forgotten, its row deleted at the next save. A sample cut at
+        :data:`SAMPLE_CHARS` cannot be keyed again and keeps its key."""
+        current = line_key(text) if len(text) < SAMPLE_CHARS else None
+        if current is None or current == key:
+            self._merge(key, text, pages, titles, dirty=False)
+        else:
+            self.forgotten.add(key)
+            self._merge(current, text, pages, titles, dirty=True)
+
+    def _merge(self, key: str, text: str, pages: int, titles: int, *, dirty: bool) -> None:
+        self.forgotten.discard(key)
+        stat = self.lines.get(key)
+        if stat is None:
+            self.lines[key] = LineStat(key, text, pages, titles, dirty=dirty)
+            return
+        stat.pages += pages
+        stat.titles += titles
+        stat.dirty = True
+
     def dirty(self) -> list[LineStat]:
         """Lines changed since :meth:`mark_clean` that are worth persisting (seen twice+)."""
         return [s for s in self.lines.values() if s.dirty and s.pages + s.titles >= 2]

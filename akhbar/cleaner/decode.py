@@ -96,8 +96,14 @@ def declared_charset(data: bytes) -> str | None:
     return match.group(1).decode("ascii", "ignore") if match else None
 
 
+# UTF-8's lead bytes (0xC2-0xF4) read through a Latin codepage: every mojibake run holds one
+_UTF8_LEAD = re.compile("[\u00c2-\u00f4]")
+
+
 def _plausible(text: str) -> bool:
     """False when the text looks like mojibake (Arabic/UTF-8 read through a Latin codepage)."""
+    if text.isascii() or _UTF8_LEAD.search(text) is None:
+        return True  # no lead byte, no mojibake: the full scan below is the costly part
     suspicious = sum(len(m) for m in _MOJIBAKE.findall(text))
     if suspicious < 20:
         return True

@@ -5,7 +5,8 @@ Steps: sniff and decode → parse → read metadata and the page's link texts �
 lines (postcleaning) → language and length checks.
 
 The page is parsed once: every stage reads the same lxml tree, and trafilatura gets it after
-precleaning (it copies the tree it is given, ~10 µs a page; no re-serialisation). A second
+precleaning (it copies the tree it is given, far cheaper than serialising and parsing again;
+docs/benchmarks.md, "Extraction"). A second
 parse happens only when precleaning left trafilatura nothing to extract.
 """
 
@@ -58,12 +59,16 @@ def extract(
 
 
 @lru_cache(maxsize=8)
-def _extractor(favor_precision: bool, include_tables: bool, recall: bool = False) -> Extractor:
+def _extractor(
+    favor_precision: bool, include_tables: bool, recall: bool = False, fast: bool = False
+) -> Extractor:
     """trafilatura's options, built once per setting instead of once per page (building them
     reads its configparser defaults). "txt": we render the body tree ourselves, so the
-    "python" format's text serialisation of it would be thrown away."""
+    "python" format's text serialisation of it would be thrown away. ``fast`` skips
+    trafilatura's comparison with readability and justext."""
     return Extractor(
         output_format="txt",
+        fast=fast,
         precision=favor_precision,
         recall=recall,
         comments=False,
@@ -73,10 +78,15 @@ def _extractor(favor_precision: bool, include_tables: bool, recall: bool = False
 
 
 def _trafilatura_blocks(
-    root: HtmlElement, url: str, settings: CleanerSettings, *, recall: bool = False
+    root: HtmlElement,
+    url: str,
+    settings: CleanerSettings,
+    *,
+    recall: bool = False,
+    fast: bool = False,
 ) -> list[Block]:
     options = copy(
-        _extractor(settings.favor_precision and not recall, settings.include_tables, recall)
+        _extractor(settings.favor_precision and not recall, settings.include_tables, recall, fast)
     )
     options.url = options.source = url
     document = bare_extraction(root, options=options)
@@ -87,6 +97,11 @@ def _trafilatura_blocks(
 # Share of the page's paragraph text an attempt must return to be taken without trying the
 # next one: precision mode on the cleaned page, then default mode on it, then the whole page.
 _PLAUSIBLE = (0.7, 0.5)
+# trafilatura compares its own result with readability's and justext's only to replace a
+# result that is short or holds no paragraph text. A first attempt without that comparison
+# stands when it already returns a plausible share of a page holding at least this many
+# characters of paragraph text; otherwise the chain below runs with the comparison on.
+_FAST_MIN_CHARS = 500
 
 
 @dataclass(slots=True)
@@ -110,11 +125,16 @@ def _main_text(
     An attempt is accepted when it is not a listing and returns a plausible share of the text
     the page holds in paragraphs; otherwise trafilatura's default mode runs on the cleaned
     tree, then on the whole page (in recall mode when nothing else found any text), and the
-    longest non-listing attempt wins.
+    longest non-listing attempt wins. On a page with real paragraph text the first attempt
+    runs without trafilatura's external comparison (see ``_FAST_MIN_CHARS``).
     """
     expected = page.paragraph_chars
     cleaned = preclean(root)
     modes = [settings.favor_precision, False] if settings.favor_precision else [False]
+    if expected >= _FAST_MIN_CHARS:
+        quick = page.judge(_trafilatura_blocks(cleaned, url, settings, fast=True))
+        if quick.reason is None and quick.chars >= _PLAUSIBLE[0] * expected:
+            return quick
     attempts: list[_Attempt] = []
     for step, precision in enumerate(modes):
         options = settings.model_copy(update={"favor_precision": precision})

@@ -20,7 +20,8 @@ from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
 
-from akhbar.cleaner.arabic_dates import normalize_arabic, parse_arabic_date
+from akhbar.cleaner.arabic_dates import parse_arabic_date
+from akhbar.text.arabic import fold_arabic
 
 __all__ = ["ARTICLE_TYPES", "LISTING_TYPES", "PageMetadata", "parse_datetime", "read_metadata"]
 
@@ -242,11 +243,11 @@ def _strip_site_suffix(title: str, sitename: str | None, hostname: str) -> str:
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    site_keys = {normalize_arabic(s).casefold() for s in (sitename, hostname) if s}
+    site_keys = {fold_arabic(s).casefold() for s in (sitename, hostname) if s}
     host_core = hostname.removeprefix("www.").split(".")[0].casefold()
 
     def is_site(part: str) -> bool:
-        key = normalize_arabic(part).casefold().strip()
+        key = fold_arabic(part).casefold().strip()
         return key in site_keys or (len(host_core) > 3 and key.replace(" ", "") == host_core)
 
     seps = _TITLE_SEPARATORS.findall(title)
@@ -345,7 +346,7 @@ def _english_date(text: str) -> datetime | None:
 
 def _htmldate(root: HtmlElement, url: str) -> datetime | None:
     try:
-        found = find_date(root, extensive_search=False, original_date=True, url=url)
+        found = find_date(root, extensive_search=True, original_date=True, url=url)
     except Exception:  # htmldate is best effort
         return None
     return parse_datetime(found)
@@ -408,7 +409,7 @@ def _breadcrumb_sections(root: HtmlElement, title: str, objects: list[dict[str, 
 
 def _trail(names: list[str], title: str) -> list[str]:
     names = [n for n in names if n]
-    if names and normalize_arabic(names[0]).casefold() in {normalize_arabic(h) for h in _HOME}:
+    if names and fold_arabic(names[0]).casefold() in {fold_arabic(h) for h in _HOME}:
         names = names[1:]
     if names and title and _clean(names[-1]) == _clean(title):
         names = names[:-1]

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from lxml.html import HtmlElement
 
-from akhbar.cleaner.arabic_dates import normalize_arabic
 from akhbar.cleaner.precleaning import is_teaser_heading
 from akhbar.cleaner.render import Block
+from akhbar.text.arabic import word_key
 
 __all__ = ["LinkTexts", "join_blocks", "postclean"]
 
@@ -72,10 +72,6 @@ _ELLIPSIS = re.compile(r"\s*(?:…|\.{3})\s*$")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-def _key(text: str) -> str:
-    return _NON_WORD.sub(" ", normalize_arabic(text).casefold()).strip()
-
-
 class LinkTexts:
     """The texts of the page's links, for recognising teaser lines in the output."""
 
@@ -85,7 +81,7 @@ class LinkTexts:
             for text in (a.text_content(), a.get("title") or ""):
                 if len(text) < 12:  # no key of 12 characters can come from it
                     continue
-                key = _key(text)
+                key = word_key(text)
                 if len(key) >= 12:
                     keys.add(key)
         self.keys = keys
@@ -96,7 +92,7 @@ class LinkTexts:
         """True if the line is the text of a link (possibly truncated with an ellipsis)."""
         if len(line) > 2 * self._longest + 40:  # far longer than any link: skip normalising
             return False
-        key = _key(_ELLIPSIS.sub("", line))
+        key = word_key(_ELLIPSIS.sub("", line))
         if len(key) < 12:
             return False
         if key in self.keys:
@@ -133,7 +129,7 @@ def _is_chrome_line(line: str, links: LinkTexts) -> bool:
 
 
 def _same(a: str, b: str) -> bool:
-    return bool(a) and _key(a) == _key(b)
+    return bool(a) and word_key(a) == word_key(b)
 
 
 def postclean(blocks: Iterable[Block], *, title: str, links: LinkTexts) -> list[Block]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from lxml.etree import strip_elements
 from lxml.html import HtmlElement
 
-from akhbar.cleaner.arabic_dates import normalize_arabic
+from akhbar.text.arabic import word_key
 
 __all__ = ["TEASER_HEADINGS", "is_teaser_heading", "paragraph_chars", "preclean"]
 
@@ -61,20 +61,12 @@ TEASER_HEADINGS: tuple[str, ...] = (
     "Recommended",
 )
 
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _key(text: str) -> str:
-    """Comparison key for headings: letters only, Arabic spelling variants folded."""
-    return _NON_WORD.sub(" ", normalize_arabic(text).casefold()).strip()
-
-
-_TEASER_KEYS = frozenset(_key(h) for h in TEASER_HEADINGS)
+_TEASER_KEYS = frozenset(word_key(h) for h in TEASER_HEADINGS)
 
 
 def is_teaser_heading(text: str) -> bool:
     """True if ``text`` is the heading of a teaser block (``اقرأ أيضاً:``, ``Related``...)."""
-    return _key(text) in _TEASER_KEYS if len(text) < 60 else False
+    return word_key(text) in _TEASER_KEYS if len(text) < 60 else False
 
 
 _CHROME_TAGS = frozenset(
@@ -295,7 +287,8 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
     link_len = {a: len(_text(a)) for a in root.iter("a")}
     doomed: list[HtmlElement] = []
     for el in root.iter("ul", "ol", "div", "section", "table", "td", "p", "dl"):
-        if any(el in d.iterancestors() for d in doomed[-3:]):
+        # in document order a doomed element's subtree follows it: nothing in it to judge
+        if doomed and any(a is doomed[-1] for a in el.iterancestors()):
             continue
         lengths = [link_len.get(a, 0) for a in el.iter("a")]
         if sum(1 for n in lengths if n) < 3:

@@ -208,9 +208,10 @@ class ArticleStatusMiddleware(HttpErrorMiddleware):
     becomes a page row with its reason (``http_404`` …).
 
     Article requests are marked by the ``akhbar_article`` meta flag alone: the alternative, a
-    ``handle_httpstatus_list`` of ~300 codes in every request's meta, is 1.2 KB of each request
-    a distributed crawl keeps queued on Redis. Other requests (feeds, sitemaps) keep scrapy's
-    behaviour: an HTTP error goes to their errback.
+    ``handle_httpstatus_list`` of ~300 codes in every request's meta, would make every request
+    a distributed crawl keeps queued on Redis several times larger (docs/scaling.md, "What
+    breaks first"). Other requests (feeds, sitemaps) keep scrapy's behaviour: an HTTP error goes
+    to their errback.
     """
 
     def process_spider_input(self, response: Response, spider: Any = None) -> None:

@@ -77,7 +77,7 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
             "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
             "akhbar.crawler.middlewares.ArticleStatusMiddleware": 50,
         },
-        "ITEM_PIPELINES": {"akhbar.crawler.pipelines.IngestPipeline": 300},
+        "ITEM_PIPELINES": {"akhbar.crawler.item_pipeline.IngestPipeline": 300},
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,
         "LOG_LEVEL": "DEBUG" if settings.log_level.upper() == "DEBUG" else "WARNING",

@@ -34,6 +34,8 @@ from scrapy.utils.asyncio import call_later
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 from twisted.internet.defer import Deferred
 
+from akhbar.crawler.component import CrawlerComponent
+
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 3.0  # seconds downloads already on the wire may take to finish after a stop
@@ -94,15 +96,8 @@ def cancel_inflight(crawler: Crawler) -> int:
     return len(pending)
 
 
-class StopDropMiddleware:
+class StopDropMiddleware(CrawlerComponent):
     """First downloader middleware: once the crawl is stopping, no request is downloaded."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StopDropMiddleware:
-        return cls(crawler)
 
     def process_request(self, request: Request) -> None:
         if is_stopping(self.crawler):

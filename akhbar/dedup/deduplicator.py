@@ -43,36 +43,15 @@ import numpy as np
 import numpy.typing as npt
 from datasketch import LeanMinHash
 
-from akhbar.dedup.index import (
-    SIGNATURE_HEADER,
-    DedupIndex,
-    MemoryIndex,
-    RedisIndex,
-    redis_basename,
-)
+from akhbar.dedup.index import SIGNATURE_HEADER, DedupIndex, MemoryIndex, RedisIndex, redis_basename
 from akhbar.dedup.lsh import band_keys, band_shape
-from akhbar.dedup.minhash import (
-    HASH_VERSION,
-    SCHEME,
-    signature_from_bytes,
-    signature_to_bytes,
-)
+from akhbar.dedup.minhash import HASH_VERSION, SCHEME, signature_from_bytes, signature_to_bytes
 from akhbar.dedup.normalize import normalized_hash
 from akhbar.dedup.sketch import Sketcher
 from akhbar.records import DuplicateKind
 from akhbar.settings import AkhbarSettings, DedupSettings
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "Deduplicator",
-    "Duplicate",
-    "Fingerprint",
-    "Unique",
-    "Verdict",
-    "estimate_containment",
-    "open_deduplicator",
-]
 
 # The stored bytes are the LeanMinHash serialisation followed by the word count (uint32 LE),
 # so that containment can be estimated for articles reloaded from the database, and the

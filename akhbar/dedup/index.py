@@ -6,8 +6,9 @@ their hash values and word counts, for verification). The verdict rules live in 
 deduplicator; an index only stores and finds.
 
 * :class:`MemoryIndex` — signatures in one growing ``uint32`` matrix (a row per article, an id
-  → row dict), band keys in a :class:`akhbar.dedup.lsh.BandTable`: about 1.4 KB per article
-  instead of datasketch's 13 KB. Rebuilt from the database at start-up.
+  → row dict), band keys in a :class:`akhbar.dedup.lsh.BandTable`: a fraction of the memory
+  of datasketch's dict-of-sets (docs/benchmarks.md, "Dedup"). Rebuilt from the database at
+  start-up.
 * :class:`RedisIndex` — the same data in Redis, shared by every worker using the same database
   and signature parameters, and kept across restarts: a new worker loads only the articles the
   database has beyond the index's ``loaded`` mark. Band keys are bucketed into hashes (field =

@@ -3,8 +3,9 @@
 The banding is datasketch's ``MinHashLSH`` (the same ``b`` bands of ``r`` rows, chosen by its
 ``_optimal_param`` for the threshold and permutations), so the candidates are exactly the
 stored signatures sharing at least one whole band with the query. What differs is the storage:
-datasketch keeps, per band, a dict from a ``bytes`` key to a ``set`` of ids, about 13 KB per
-signature at 37 bands (1.3 GB per 100k). Here
+datasketch keeps, per band, a dict from a ``bytes`` key to a ``set`` of ids: several Python
+objects per band and signature, which is where the memory of a large index goes
+(docs/benchmarks.md, "Dedup"). Here
 
 * a band is reduced to one 64-bit key (the band's ``r`` values and its position, mixed), all
   bands of all signatures computed at once with numpy (:func:`band_keys`);
@@ -35,7 +36,7 @@ _MULTIPLIER = _U64(0xFF51AFD7ED558CCD)  # odd: x -> x * m is a bijection modulo 
 @lru_cache(maxsize=16)
 def band_shape(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows per band) as datasketch's ``MinHashLSH(threshold, num_perm)`` picks them
-    (cached: the search integrates the collision curves and costs ~30 ms)."""
+    (cached: the search integrates the collision curves, too slow to repeat per index)."""
     b, r = _optimal_param(threshold, num_perm, 0.5, 0.5)
     if b < 2:
         raise ValueError(f"threshold {threshold} with num_perm {num_perm} gives fewer than 2 bands")

@@ -1,22 +1,25 @@
 """Text normalisation for hashing and shingling (never for display or storage).
 
 Two copies of one Arabic story often differ only in spelling conventions that carry no meaning
-for "is this the same text": optional diacritics (harakat), tatweel used for justification,
-the hamza forms of alef (أ إ آ ٱ), alef maqsura vs. yeh (ى/ي), ta marbuta vs. heh (ة/ه),
-hamza seats (ؤ ئ), Arabic-Indic vs. ASCII digits, and typographic punctuation (Arabic comma,
+for "is this the same text": the Arabic spelling variants of :mod:`akhbar.text.arabic` (hamza
+forms of alef, hamza seats ؤ ئ, alef maqsura, ta marbuta, harakat, tatweel, Arabic-Indic
+digits...), letter case and compatibility forms, and typographic punctuation (Arabic comma,
 curly or straight quotes, guillemets...). :func:`normalize_text` folds all of these so that
-the exact hash and the MinHash shingles see the words, not the typography.
+the exact hash and the MinHash shingles see the words, not the typography. The search index
+holds this same key (:mod:`akhbar.storage.search`).
 
 The folding is deliberately lossy (ة → ه merges two letters, punctuation disappears): the
 result is a comparison key, the stored article keeps its original text.
 
-All character rules live in one table built once at import; one pass is NFKC → case folding
-→ table → whitespace collapse, repeated until nothing changes (deleting a mark can make two
-neighbours composable again), so the function is idempotent. :func:`reference_normalize` is the
-plain ``str.translate`` definition; :func:`normalize_text` computes the same result with the
-table as a numpy code-point array (one lookup for the whole text instead of one dict lookup per
-character: about 10× faster on an article), and :func:`normalize_codepoints` also hands the
-code points to the shingle hashing of :mod:`akhbar.dedup.sketch`.
+All character rules live in one table built once at import (the Arabic folds of
+:data:`akhbar.text.arabic.FOLD_TABLE`, plus punctuation, symbols and invisible characters);
+one pass is NFKC → case folding → table → whitespace collapse, repeated until nothing changes
+(deleting a mark can make two neighbours composable again), so the function is idempotent.
+:func:`reference_normalize` is the plain ``str.translate`` definition; :func:`normalize_text`
+computes the same result with the table as a numpy code-point array (one lookup for the whole
+text instead of one dict lookup per character, several times faster: docs/benchmarks.md,
+"Dedup"), and :func:`normalize_codepoints` also hands the code points to the shingle hashing
+of :mod:`akhbar.dedup.sketch`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import unicodedata
 
 import numpy as np
 import numpy.typing as npt
+
+from akhbar.text.arabic import FOLD_TABLE
 
 __all__ = [
     "REMOVED_CHARS",
@@ -37,33 +42,6 @@ __all__ = [
     "text_hash",
     "words",
 ]
-
-# Arabic harakat and other combining marks (fathatan ... wavy hamza below, superscript alef)
-_HARAKAT = [*range(0x064B, 0x0660), 0x0670]
-# Quranic annotation marks: honorifics and small high letters above/below the line
-_QURANIC = [
-    *range(0x0610, 0x061B),
-    *range(0x06D6, 0x06DD),
-    *range(0x06DF, 0x06E9),
-    *range(0x06EA, 0x06EE),
-]
-_TATWEEL = [0x0640]
-
-# Letter variants folded to one representative (after NFKC, which already maps the
-# presentation forms U+FB50–U+FEFF to these base letters).
-_LETTER_FOLDS = {
-    "أ": "ا",  # alef with hamza above
-    "إ": "ا",  # alef with hamza below
-    "آ": "ا",  # alef with madda
-    "ٱ": "ا",  # alef wasla
-    "ى": "ي",  # alef maqsura
-    "ی": "ي",  # Farsi yeh, common in Arabic text typed on Persian keyboards
-    "ک": "ك",  # keheh (Persian kaf), same reason
-    "ة": "ه",  # ta marbuta
-    "ؤ": "ء",  # hamza on waw
-    "ئ": "ء",  # hamza on yeh
-}
-_DIGIT_BLOCKS = (0x0660, 0x06F0)  # Arabic-Indic ٠-٩ and extended (Persian/Urdu) ۰-۹
 
 # Code points that Unicode assigns outside these ranges are CJK ideographs and private use
 # (no punctuation, symbols or format characters), so scanning them would only cost time.
@@ -81,13 +59,7 @@ def _build_table() -> tuple[dict[int, str | None], frozenset[str]]:
                 # zero-width joiners, bidi marks, BOM: invisible, dropped; lone surrogates
                 # (from bad escapes upstream) are dropped too, so the key always encodes
                 table[cp] = None
-    for cp in (*_HARAKAT, *_QURANIC, *_TATWEEL):
-        table[cp] = None
-    for src, dst in _LETTER_FOLDS.items():
-        table[ord(src)] = dst
-    for base in _DIGIT_BLOCKS:
-        for value in range(10):
-            table[base + value] = str(value)
+    table.update(FOLD_TABLE)  # Arabic letters, marks and digits (after NFKC: base letters)
     removed = frozenset(chr(cp) for cp, repl in table.items() if repl is None)
     return table, removed
 

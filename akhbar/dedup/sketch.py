@@ -211,7 +211,8 @@ class Sketcher:
         """datasketch ``affine32`` hash values of a set of 32-bit shingle hashes.
 
         The products are laid out one permutation per row (``num_perm`` × n, contiguous), so
-        the minimum runs along contiguous memory: about a fifth faster than shingle rows.
+        the minimum runs along contiguous memory, faster than shingle rows (docs/benchmarks.md,
+        "Dedup").
         """
         n = shingle_hashes.size
         if n == 0:

@@ -15,8 +15,9 @@ Used by ``make demo``, the end-to-end tests and benchmarks; it never contacts th
 stores (articles, the one duplicate, the rejected listing, the 404s, robots-forbidden URLs and
 the chrome strings no stored text may contain).
 
-For load and throughput there is :mod:`akhbar.localweb.scaled` (``akhbar localweb --scale N``):
-five generated sites with thousands of 50–150 KiB pages each and their known truth.
+For load and throughput a checkout has the scaled web, ``benchmarks/scaledweb.py`` (``akhbar
+localweb --scale N``): five generated sites with thousands of 50–150 KiB pages each and their
+known truth.
 """
 
 from akhbar.localweb.server import LocalNewsWeb

@@ -10,20 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from akhbar.localweb.content import SiteContent, Story
-from akhbar.localweb.markup import (
-    Page,
-    arabic_date,
-    attr,
-    collection_ld,
-    esc,
-    fill,
-    head,
-    html_page,
-    link_list,
-    news_article_ld,
-    slug_path,
-)
+from akhbar.localweb.content import Story
+from akhbar.localweb.markup import Page, arabic_date, attr, esc, fill, link_list, slug_path
+from akhbar.localweb.renderer import SiteRenderer
 
 LISTING_PATH = "/ar/news"
 LISTING_PAGE_2 = "/ar/news/page/2"
@@ -33,21 +22,16 @@ def mecca_time(story_time: str) -> str:
     return f"{story_time} (بتوقيت مكة المكرمة)"
 
 
-class AgencySite:
+class AgencySite(SiteRenderer):
     """Renders every HTML page of one agency-kind site under ``base``."""
 
-    def __init__(self, site: SiteContent, base: str, chrome: set[str]) -> None:
-        self.site = site
-        self.base = base
-        self.chrome = chrome
-
-    def url(self, path: str) -> str:
-        return self.base + path
+    share_image = "/media/share.png"
 
     def image(self, story: Story) -> str:
         return self.url(f"/media/photos/{story.key}.jpg")
 
-    def layout(self, *, head_html: str, main: str, body_class: str) -> str:
+    def layout(self, *, head_html: str, main: str, body_class: str, current: Story | None) -> str:
+        """The page around ``main`` (no sidebar: the same on every page, ``current`` or not)."""
         site = self.site
         ticker = [str(t) for t in site.extra.get("ticker", [])]
         self.chrome.update(ticker)
@@ -104,42 +88,21 @@ class AgencySite:
         return "\n".join(f"   {t}" for t in tags)
 
     def article(self, story: Story) -> Page:
-        site = self.site
-        section = site.section(story.section)
-        others = site.others(story)
-        related = [s for s in others if s.section == story.section] + [
-            s for s in others if s.section != story.section
-        ]
-        related = related[:4]
+        related = self.related(story)[:4]
         self.chrome.update(s.headline for s in related)
         self.chrome.update({"شارك الخبر", "مواضيع ذات صلة", "الكلمات المفتاحية", "نسخة للطباعة"})
-        ld = news_article_ld(
-            url=self.url(story.path),
-            headline=story.headline,
-            description=story.standfirst or story.summary,
-            image=self.image(story),
-            published=story.published.isoformat(),
-            modified=story.modified.isoformat(),
-            author={"@type": "Organization", "name": story.author},
-            section=section.title,
-            keywords=list(story.keywords),
-            publisher=site.title,
-        )
         meta = (
             f'<meta property="article:published_time" content="{story.published.isoformat()}">\n'
             f'<meta property="article:modified_time" content="{story.modified.isoformat()}">\n'
             f'<meta name="news_keywords" content="{attr(", ".join(story.keywords))}">'
         )
-        head_html = head(
-            title=f"{story.headline} - {site.title}",
+        head_html = self.article_head(
+            story,
             description=story.standfirst or story.summary,
-            canonical=self.url(story.path),
-            site_title=site.title,
-            og_type="article",
-            og_title=story.headline,
-            image=self.image(story),
-            ld=ld,
-            extra=meta,
+            published=story.published.isoformat(),
+            modified=story.modified.isoformat(),
+            author={"@type": "Organization", "name": story.author},
+            meta=meta,
         )
         related_html = "\n".join(
             f'<div class="related-item"><a href="{s.path}">{esc(s.headline)}</a>'
@@ -166,19 +129,16 @@ class AgencySite:
             ),
             related=related_html,
         )
-        html = self.layout(head_html=head_html, main=main, body_class="news-page")
-        return html_page(html, modified=story.modified)
+        return self.page(head_html, main, "news-page", current=story)
 
     def print_version(self, story: Story) -> Page:
         """The text-only print page robots.txt forbids."""
-        html = (
-            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-            f"<title>{esc(story.headline)}</title>"
-            f'<link rel="canonical" href="{self.url(story.path)}"></head><body class="print">'
-            f"<h1>{esc(story.headline)}</h1>\n{self.body(story)}\n{self.sources(story)}"
-            "</body></html>"
+        return self.print_page(
+            story,
+            head_extra="",
+            body_open='<body class="print">',
+            content=f"<h1>{esc(story.headline)}</h1>\n{self.body(story)}\n{self.sources(story)}",
         )
-        return html_page(html)
 
     def listing(self, path: str, title: str, page: int, items: list[tuple[str, str, str]]) -> Page:
         """A listing page: heading, teasers (link + one-line summary), pagination."""
@@ -205,17 +165,8 @@ class AgencySite:
             f'<section class="listing"><h1 class="listing-title">{esc(heading)}</h1>'
             f'<p class="listing-intro">{esc(intro)}</p>\n{teasers}\n{pager}</section>'
         )
-        head_html = head(
-            title=f"{heading} - {self.site.title}",
-            description=intro,
-            canonical=self.url(path),
-            site_title=self.site.title,
-            og_type="website",
-            og_title=heading,
-            image=self.url("/media/share.png"),
-            ld=collection_ld(self.url(path), heading, [self.url(h) for h, _, _ in items]),
-        )
-        return html_page(self.layout(head_html=head_html, main=main, body_class="listing"))
+        head_html = self.listing_head(path, heading, intro, [h for h, _, _ in items])
+        return self.page(head_html, main, "listing")
 
     def archive_items(self) -> list[tuple[str, str, str]]:
         return [
@@ -239,43 +190,20 @@ class AgencySite:
             f'<section class="latest"><h2>آخر الأخبار</h2><ul>{latest}</ul>'
             f'<a class="more" href="{LISTING_PATH}">المزيد من الأخبار</a></section>'
         )
-        head_html = head(
-            title=f"{site.title} - {site.tagline}",
-            description=site.about,
-            canonical=self.url("/"),
-            site_title=site.title,
-            og_type="website",
-            og_title=site.title,
-            image=self.url("/media/share.png"),
-            ld=collection_ld(self.url("/"), site.title, [self.url(s.path) for s in site.stories]),
-        )
-        return html_page(self.layout(head_html=head_html, main=main, body_class="home"))
+        head_html = self.home_head()
+        return self.page(head_html, main, "home")
 
     def not_found(self) -> Page:
         main = (
             '<section class="error-404"><h1>الصفحة غير موجودة</h1><p>ربما نقل هذا الخبر أو حذف'
             ' من أرشيف الوكالة.</p><p><a href="/">الصفحة الرئيسية</a></p></section>'
         )
-        head_html = head(
-            title=f"404 - {self.site.title}",
-            description="الصفحة غير موجودة",
-            canonical=self.url("/404"),
-            site_title=self.site.title,
-            og_type="website",
-            og_title="الصفحة غير موجودة",
-            image=self.url("/media/share.png"),
-            ld="{}",
-        )
-        return html_page(
-            self.layout(head_html=head_html, main=main, body_class="error"), status=404
-        )
+        head_html = self.not_found_head(f"404 - {self.site.title}", "/404")
+        return self.page(head_html, main, "error", status=404)
 
     def pages(self) -> dict[str, Page]:
         site = self.site
-        routes = {"/": self.home()}
-        for story in site.stories:
-            routes[story.path] = self.article(story)
-            routes[story.print_path] = self.print_version(story)
+        routes = self.story_pages()
         real = [(s.path, s.headline, s.summary) for s in site.stories]
         archive = self.archive_items()
         routes[LISTING_PATH] = self.listing(LISTING_PATH, "آخر الأخبار", 1, real + archive)

@@ -15,34 +15,28 @@ from akhbar.localweb.markup import (
     Page,
     arabic_date,
     attr,
-    collection_ld,
     esc,
     fill,
-    head,
-    html_page,
     link_list,
-    news_article_ld,
     slug_path,
     teaser,
     utc_z,
 )
+from akhbar.localweb.renderer import SiteRenderer
 
 READ_ALSO = "اقرأ أيضا"
 READ_ALSO_AFTER = (2, 4)  # after the 2nd and the 4th paragraph
 MOST_READ_WORDS = 8
 
 
-class ModernSite:
+class ModernSite(SiteRenderer):
     """Renders every HTML page of one modern-kind site under ``base``."""
 
-    def __init__(self, site: SiteContent, base: str, chrome: set[str]) -> None:
-        self.site = site
-        self.base = base
-        self.chrome = chrome
-        self.authors = {a["slug"]: a for a in site.records("authors")}
+    share_image = "/static/img/share.png"
 
-    def url(self, path: str) -> str:
-        return self.base + path
+    def __init__(self, site: SiteContent, base: str, chrome: set[str]) -> None:
+        super().__init__(site, base, chrome)
+        self.authors = {a["slug"]: a for a in site.records("authors")}
 
     def feed_link(self) -> str:
         href = self.url("/feed/atom/")
@@ -134,18 +128,6 @@ class ModernSite:
         self.chrome.add(READ_ALSO)
         self.chrome.update(s.headline for s in read_also)
         self.chrome.update({"شارك المقال", "أضف تعليقك", "عن الكاتب", "وسوم شائعة", author["bio"]})
-        ld = news_article_ld(
-            url=self.url(story.path),
-            headline=story.headline,
-            description=story.summary,
-            image=self.image(story),
-            published=utc_z(story.published),
-            modified=utc_z(story.modified),
-            author={"@type": "Person", "name": author["name"], "url": self.author_url(author)},
-            section=section.title,
-            keywords=list(story.keywords),
-            publisher=site.title,
-        )
         meta = (
             f'<meta property="article:published_time" content="{utc_z(story.published)}">\n'
             f'<meta property="article:modified_time" content="{utc_z(story.modified)}">\n'
@@ -153,16 +135,13 @@ class ModernSite:
             + "\n".join(f'<meta property="article:tag" content="{attr(t)}">' for t in story.tags)
             + f"\n{self.feed_link()}"
         )
-        head_html = head(
-            title=f"{story.headline} - {site.title}",
+        head_html = self.article_head(
+            story,
             description=story.summary,
-            canonical=self.url(story.path),
-            site_title=site.title,
-            og_type="article",
-            og_title=story.headline,
-            image=self.image(story),
-            ld=ld,
-            extra=meta,
+            published=utc_z(story.published),
+            modified=utc_z(story.modified),
+            author={"@type": "Person", "name": author["name"], "url": self.author_url(author)},
+            meta=meta,
         )
         count, comments = self.comments(story)
         main = fill(
@@ -189,8 +168,7 @@ class ModernSite:
             ),
             comments=comments,
         )
-        html = self.layout(head_html=head_html, main=main, body_class="single", current=story)
-        return html_page(html, modified=story.modified)
+        return self.page(head_html, main, "single", current=story)
 
     def author_url(self, author: dict[str, str]) -> str:
         return self.url(f"/author/{author['slug']}/")
@@ -198,13 +176,12 @@ class ModernSite:
     def print_version(self, story: Story) -> Page:
         """The print view robots.txt forbids (``Disallow: /*/print/``)."""
         body = "\n".join(f"<p>{esc(p)}</p>" for p in story.paragraphs)
-        html = (
-            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-            f'<title>{esc(story.headline)}</title><meta name="robots" content="noindex,follow">'
-            f'<link rel="canonical" href="{self.url(story.path)}"></head><body class="print-view">'
-            f"<article><h1>{esc(story.headline)}</h1>\n{body}</article></body></html>"
+        return self.print_page(
+            story,
+            head_extra='<meta name="robots" content="noindex,follow">',
+            body_open='<body class="print-view">',
+            content=f"<article><h1>{esc(story.headline)}</h1>\n{body}</article>",
         )
-        return html_page(html)
 
     def cards(self, stories: list[Story]) -> str:
         return "\n".join(
@@ -221,18 +198,9 @@ class ModernSite:
             f'<header class="archive-header"><h1 class="archive-title">{esc(title)}</h1></header>'
             f'\n<div class="cards">{self.cards(stories)}</div>'
         )
-        head_html = head(
-            title=f"{title} - {self.site.title}",
-            description=f"{title} - {self.site.title}",
-            canonical=self.url(path),
-            site_title=self.site.title,
-            og_type="website",
-            og_title=title,
-            image=self.url("/static/img/share.png"),
-            ld=collection_ld(self.url(path), title, [self.url(s.path) for s in stories]),
-        )
-        html = self.layout(head_html=head_html, main=main, body_class="archive", current=None)
-        return html_page(html)
+        description = f"{title} - {self.site.title}"
+        head_html = self.listing_head(path, title, description, [s.path for s in stories])
+        return self.page(head_html, main, "archive")
 
     def home(self) -> Page:
         site = self.site
@@ -245,19 +213,8 @@ class ModernSite:
             f'</article></section>\n<section class="latest"><h2 class="section-heading">'
             f'أحدث المقالات</h2><div class="cards">{self.cards(rest)}</div></section>'
         )
-        head_html = head(
-            title=f"{site.title} - {site.tagline}",
-            description=site.about,
-            canonical=self.url("/"),
-            site_title=site.title,
-            og_type="website",
-            og_title=site.title,
-            image=self.url("/static/img/share.png"),
-            ld=collection_ld(self.url("/"), site.title, [self.url(s.path) for s in site.stories]),
-            extra=self.feed_link(),
-        )
-        html = self.layout(head_html=head_html, main=main, body_class="home", current=None)
-        return html_page(html)
+        head_html = self.home_head(extra=self.feed_link())
+        return self.page(head_html, main, "home")
 
     def not_found(self) -> Page:
         main = (
@@ -265,24 +222,11 @@ class ModernSite:
             " الصفحة</h1><p>ربما تغير الرابط أو حذفت الصفحة. جرب البحث أو عد إلى"
             ' <a href="/">الصفحة الرئيسية</a>.</p></section>'
         )
-        head_html = head(
-            title=f"الصفحة غير موجودة - {self.site.title}",
-            description="الصفحة غير موجودة",
-            canonical=self.url("/404/"),
-            site_title=self.site.title,
-            og_type="website",
-            og_title="الصفحة غير موجودة",
-            image=self.url("/static/img/share.png"),
-            ld="{}",
-        )
-        html = self.layout(head_html=head_html, main=main, body_class="error404", current=None)
-        return html_page(html, status=404)
+        head_html = self.not_found_head(f"الصفحة غير موجودة - {self.site.title}", "/404/")
+        return self.page(head_html, main, "error404", status=404)
 
     def pages(self) -> dict[str, Page]:
-        routes = {"/": self.home()}
-        for story in self.site.stories:
-            routes[story.path] = self.article(story)
-            routes[story.print_path] = self.print_version(story)
+        routes = self.story_pages()
         for section in self.site.sections:
             stories = [s for s in self.site.stories if s.section == section.slug]
             path = f"/category/{section.slug}/"

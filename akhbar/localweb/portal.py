@@ -7,37 +7,20 @@ latest, per-section and most-read lists of truncated teaser headlines, and a foo
 
 from __future__ import annotations
 
-from akhbar.localweb.content import SiteContent, Story
-from akhbar.localweb.markup import (
-    Page,
-    arabic_date,
-    attr,
-    collection_ld,
-    esc,
-    fill,
-    head,
-    html_page,
-    link_list,
-    news_article_ld,
-    teaser,
-)
+from akhbar.localweb.content import Story
+from akhbar.localweb.markup import Page, arabic_date, attr, esc, fill, link_list, teaser
+from akhbar.localweb.renderer import SiteRenderer
 
 TEASER_WORDS = 7
 SIDEBAR_SECTIONS = ("sport", "health", "culture")
 
 
-class PortalSite:
+class PortalSite(SiteRenderer):
     """Renders every HTML page of one portal-kind site under ``base``."""
 
-    def __init__(self, site: SiteContent, base: str, chrome: set[str]) -> None:
-        self.site = site
-        self.base = base
-        self.chrome = chrome
+    share_image = "/assets/img/share.png"
 
     # -- shared pieces --------------------------------------------------------------------
-    def url(self, path: str) -> str:
-        return self.base + path
-
     def feed_link(self) -> str:
         href = self.url("/rss.xml")
         return f'<link rel="alternate" type="application/rss+xml" href="{href}">'
@@ -105,38 +88,21 @@ class PortalSite:
         interest = [others[index % len(others)], others[(index + 3) % len(others)]]
         self.chrome.update({breadcrumb, view_on, "قد يهمك أيضا"})
         self.chrome.update(s.headline for s in interest)
-        related = [s for s in others if s.section == story.section] + [
-            s for s in others if s.section != story.section
-        ]
+        related = self.related(story)
         published = story.published.isoformat()
-        ld = news_article_ld(
-            url=self.url(story.path),
-            headline=story.headline,
-            description=story.summary,
-            image=self.image(story),
-            published=published,
-            modified=story.modified.isoformat(),
-            author={"@type": "Person", "name": story.author},
-            section=section.title,
-            keywords=list(story.keywords),
-            publisher=site.title,
-        )
         meta = (
             f'<meta property="article:published_time" content="{published}">\n'
             f'<meta property="article:section" content="{attr(section.title)}">\n'
             f'<meta name="keywords" content="{attr(", ".join(story.keywords))}">\n'
             + self.feed_link()
         )
-        head_html = head(
-            title=f"{story.headline} - {site.title}",
+        head_html = self.article_head(
+            story,
             description=story.summary,
-            canonical=self.url(story.path),
-            site_title=site.title,
-            og_type="article",
-            og_title=story.headline,
-            image=self.image(story),
-            ld=ld,
-            extra=meta,
+            published=published,
+            modified=story.modified.isoformat(),
+            author={"@type": "Person", "name": story.author},
+            meta=meta,
         )
         main = fill(
             "portal_article.html",
@@ -166,20 +132,17 @@ class PortalSite:
         )
         self.chrome.update(teaser(s.headline, TEASER_WORDS) for s in related[:5])
         self.chrome.add("أخبار ذات صلة")
-        html = self.layout(head_html=head_html, main=main, body_class="article", current=story)
-        return html_page(html, modified=story.modified)
+        return self.page(head_html, main, "article", current=story)
 
     def print_version(self, story: Story) -> Page:
         """The print page robots.txt forbids: the bare story, no chrome."""
         body = "\n".join(f"<p>{esc(p)}</p>" for p in story.paragraphs)
-        html = (
-            '<!DOCTYPE html>\n<html lang="ar" dir="rtl"><head><meta charset="utf-8">'
-            f'<title>{esc(story.headline)}</title><meta name="robots" content="noindex">'
-            f'<link rel="canonical" href="{self.url(story.path)}"></head>'
-            f'<body onload="window.print()"><h1>{esc(story.headline)}</h1>'
-            f"<p>{esc(story.dateline)}</p>\n{body}</body></html>"
+        return self.print_page(
+            story,
+            head_extra='<meta name="robots" content="noindex">',
+            body_open='<body onload="window.print()">',
+            content=f"<h1>{esc(story.headline)}</h1><p>{esc(story.dateline)}</p>\n{body}",
         )
-        return html_page(html)
 
     def listing(self, path: str, title: str, stories: list[Story], intro: str) -> Page:
         cards = "\n".join(
@@ -194,19 +157,8 @@ class PortalSite:
             f'<h1 class="section-title">{esc(title)}</h1>\n<p class="section-intro">{esc(intro)}'
             f'</p>\n<div class="news-list">{cards}</div>'
         )
-        head_html = head(
-            title=f"{title} - {self.site.title}",
-            description=intro,
-            canonical=self.url(path),
-            site_title=self.site.title,
-            og_type="website",
-            og_title=title,
-            image=self.url("/assets/img/share.png"),
-            ld=collection_ld(self.url(path), title, [self.url(s.path) for s in stories]),
-        )
-        return html_page(
-            self.layout(head_html=head_html, main=main, body_class="section", current=None)
-        )
+        head_html = self.listing_head(path, title, intro, [s.path for s in stories])
+        return self.page(head_html, main, "section")
 
     def home(self) -> Page:
         site = self.site
@@ -224,44 +176,19 @@ class PortalSite:
             f'<a class="print-link" href="{featured.print_path}" rel="nofollow">طباعة</a></div>\n'
             f'<div class="home-grid">{grid}</div>'
         )
-        head_html = head(
-            title=f"{site.title} - {site.tagline}",
-            description=site.about,
-            canonical=self.url("/"),
-            site_title=site.title,
-            og_type="website",
-            og_title=site.title,
-            image=self.url("/assets/img/share.png"),
-            ld=collection_ld(self.url("/"), site.title, [self.url(s.path) for s in site.stories]),
-            extra=self.feed_link(),
-        )
-        return html_page(
-            self.layout(head_html=head_html, main=main, body_class="home", current=None)
-        )
+        head_html = self.home_head(extra=self.feed_link())
+        return self.page(head_html, main, "home")
 
     def not_found(self) -> Page:
         main = (
             '<div class="error-page"><h1>404</h1><p>عذرا، الصفحة التي تبحث عنها غير موجودة أو'
             ' تم حذفها.</p><p><a href="/">العودة إلى الصفحة الرئيسية</a></p></div>'
         )
-        head_html = head(
-            title=f"الصفحة غير موجودة - {self.site.title}",
-            description="الصفحة غير موجودة",
-            canonical=self.url("/404"),
-            site_title=self.site.title,
-            og_type="website",
-            og_title="الصفحة غير موجودة",
-            image=self.url("/assets/img/share.png"),
-            ld="{}",
-        )
-        html = self.layout(head_html=head_html, main=main, body_class="error", current=None)
-        return html_page(html, status=404)
+        head_html = self.not_found_head(f"الصفحة غير موجودة - {self.site.title}", "/404")
+        return self.page(head_html, main, "error", status=404)
 
     def pages(self) -> dict[str, Page]:
-        routes = {"/": self.home()}
-        for story in self.site.stories:
-            routes[story.path] = self.article(story)
-            routes[story.print_path] = self.print_version(story)
+        routes = self.story_pages()
         for section in self.site.sections:
             stories = [s for s in self.site.stories if s.section == section.slug]
             intro = f"تابع آخر {section.title} على موقع {self.site.title}"

@@ -26,6 +26,19 @@ def _array(values: list[str], quote: bool = True) -> str:
     return "[" + ", ".join(_basic(v) if quote else _literal(v) for v in values) + "]"
 
 
+def loopback_politeness(concurrency: int) -> list[str]:
+    """The ``[politeness]`` table of a site on loopback (no delay; robots.txt still obeyed),
+    as the closing lines of a seeds file; benchmarks end theirs with it too."""
+    return [
+        "",
+        "[politeness]",
+        "download_delay = 0.0",
+        f"concurrency = {concurrency}",
+        "obey_robots = true",
+        "",
+    ]
+
+
 def seeds_toml(built: BuiltSite, *, schedule: str = "every 30m") -> str:
     site, rules = built.content, built.rules
     lines = [
@@ -45,12 +58,7 @@ def seeds_toml(built: BuiltSite, *, schedule: str = "every 30m") -> str:
         f"deny = {_array(list(rules.deny), quote=False)}",
         f"schedule = {_basic(schedule)}",
         "max_pages_per_run = 500",
-        "",
-        "[politeness]",
-        "download_delay = 0.0",
-        "concurrency = 4",
-        "obey_robots = true",
-        "",
+        *loopback_politeness(4),
     ]
     return "\n".join(lines)
 

@@ -15,6 +15,7 @@ from akhbar.localweb.feeds import Entry
 from akhbar.localweb.markup import Page
 from akhbar.localweb.modern import ModernSite
 from akhbar.localweb.portal import PortalSite
+from akhbar.localweb.renderer import SiteRenderer
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _day_archives(site: SiteContent, base: str, entries: list[Entry]) -> dict[st
 def build_site(site: SiteContent, base: str) -> BuiltSite:
     """Render every response of ``site`` served at ``base`` (``http://127.0.0.x:PORT``)."""
     chrome: set[str] = set()
-    renderer: PortalSite | AgencySite | ModernSite
+    renderer: SiteRenderer
     if site.kind == "portal":
         renderer = PortalSite(site, base, chrome)
     elif site.kind == "agency":

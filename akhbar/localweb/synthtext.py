@@ -1,7 +1,7 @@
 """Synthetic Arabic news text recombined from the local web's own words: one generator, two users.
 
 The dedup benchmark's syndication corpus (``tests/dedup/syndication_corpus.py``) and the scaled
-local web (:mod:`akhbar.localweb.scaled`) both need many distinct, realistic-looking Arabic
+local web (``benchmarks/scaledweb.py``) both need many distinct, realistic-looking Arabic
 stories; they share this composer so both measure the same kind of text.
 
 Raw material: the words and word sequences of the local web's stories

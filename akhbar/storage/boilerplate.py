@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, delete, select
 
-from akhbar.cleaner.boilerplate import BoilerplateModel, LineStat
+from akhbar.cleaner.boilerplate import BoilerplateModel
 from akhbar.storage.database import make_session_factory
 from akhbar.storage.models import BoilerplateLine, BoilerplateSource
 from akhbar.storage.types import utcnow
@@ -22,7 +22,9 @@ class BoilerplateStore:
         self.write_sessions = make_session_factory(engine, write=True)
 
     def load(self, source: str) -> BoilerplateModel:
-        """The stored model of ``source`` (empty when nothing was learned yet)."""
+        """The stored model of ``source`` (empty when nothing was learned yet); lines stored
+        under a key of an older folding are re-keyed (:meth:`BoilerplateModel.restore`) and
+        their rows replaced at the next :meth:`save`."""
         model = BoilerplateModel(source)
         with self.sessions() as session:
             row = session.get(BoilerplateSource, source)
@@ -30,9 +32,7 @@ class BoilerplateStore:
             for line in session.scalars(
                 select(BoilerplateLine).where(BoilerplateLine.source == source)
             ):
-                model.lines[line.line_key] = LineStat(
-                    line.line_key, line.line, line.pages, line.titles, dirty=False
-                )
+                model.restore(line.line_key, line.line, line.pages, line.titles)
         return model
 
     def save(self, model: BoilerplateModel) -> int:

@@ -25,7 +25,7 @@ class DatabaseURLError(AkhbarError, ValueError):
     """The database URL cannot be used (bad syntax or unsupported backend)."""
 
 
-def normalise_url(url: str) -> str:
+def normalise_database_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs; check the backend."""
     try:
         parsed = make_url(url)
@@ -43,7 +43,7 @@ def missing_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL when it does not exist (None for PostgreSQL, in-memory
     databases and existing files): connecting would create an empty database, which a command
     that only reads must not leave behind."""
-    parsed = make_url(normalise_url(url))
+    parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     if parsed.database.startswith("file:") or parsed.query.get("mode") == "memory":
@@ -100,7 +100,7 @@ def make_engine(
     for minutes, until the operating system drops the socket. SQLite opens a local file, so
     only its busy timeout (waiting for another writer) applies there.
     """
-    url = normalise_url(url)
+    url = normalise_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {"timeout": 30})

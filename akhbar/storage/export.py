@@ -8,6 +8,7 @@ detect UTF-8. The summary carries the cursor to pass as ``--after-id`` next time
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -20,7 +21,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from akhbar.errors import AkhbarError
-from akhbar.storage.feed import (
+from akhbar.storage.reader_cursor import (
     FEED_COLUMNS,
     FeedArticle,
     FeedFilter,
@@ -81,20 +82,27 @@ def json_record(article: FeedArticle, include_duplicates: bool) -> dict[str, Any
     return record
 
 
+@contextlib.contextmanager
+def _text_out(out: IO[bytes], encoding: str, newline: str) -> Iterator[io.TextIOWrapper]:
+    """``out`` written as text; flushed at the end and handed back open (the caller owns it)."""
+    text = io.TextIOWrapper(out, encoding=encoding, newline=newline)
+    try:
+        yield text
+        text.flush()
+    finally:
+        text.detach()
+
+
 def _write_jsonl(
     rows: Iterator[FeedArticle], out: IO[bytes], include_duplicates: bool, tick: Callable[[], None]
 ) -> int:
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n", write_through=False)
     count = 0
-    try:
+    with _text_out(out, "utf-8", "\n") as text:
         for article in rows:
             text.write(json.dumps(json_record(article, include_duplicates), ensure_ascii=False))
             text.write("\n")
             count += 1
             tick()
-        text.flush()
-    finally:
-        text.detach()
     return count
 
 
@@ -105,9 +113,8 @@ def _write_csv(
     bom: bool,
     tick: Callable[[], None],
 ) -> int:
-    text = io.TextIOWrapper(out, encoding="utf-8-sig" if bom else "utf-8", newline="")
     count = 0
-    try:
+    with _text_out(out, "utf-8-sig" if bom else "utf-8", "") as text:
         writer = csv.writer(text, lineterminator="\r\n")
         names = columns(include_duplicates)
         writer.writerow(names)
@@ -119,9 +126,6 @@ def _write_csv(
             writer.writerow(["" if record[n] is None else record[n] for n in names])
             count += 1
             tick()
-        text.flush()
-    finally:
-        text.detach()
     return count
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import zlib
 
-# zlib level of the stored raw HTML: level 3 takes half the CPU of the default 6 for about a
-# tenth more bytes, and the pages are compressed on the crawl's busiest path (any level reads
-# back with the same zlib.decompress)
+# zlib level of the stored raw HTML: level 3 takes much less CPU than the default 6 for a few
+# more bytes (docs/benchmarks.md, "Pipeline and load"), and the pages are compressed on the
+# crawl's busiest path (any level reads back with the same zlib.decompress)
 HTML_COMPRESSION_LEVEL = 3
 
 

@@ -34,6 +34,13 @@ NAMING_CONVENTION = {
 }
 
 
+def _partial_unique_index(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows matching ``where`` only, the same on SQLite and PostgreSQL."""
+    return Index(
+        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
+    )
+
+
 # articles.status
 ARTICLE_ACTIVE = "active"
 ARTICLE_WITHDRAWN = "withdrawn"
@@ -63,23 +70,20 @@ class CrawlRun(Base):
     """One row per crawl, backfill or reprocess run, with its counters."""
 
     __tablename__ = "crawl_runs"
-    # the run lease (issue 6): at most one running single-process row per source, on every
-    # backend; the workers of a distributed crawl (issue 9) hold one lease each
+    # the run lease: at most one running single-process row per source, on every backend,
+    # so no two processes crawl one source at once; the workers of a distributed crawl hold
+    # one lease each
     __table_args__ = (
-        Index(
+        _partial_unique_index(
             "uq_crawl_runs_running_source",
             "source",
-            unique=True,
-            sqlite_where=text("status = 'running' AND worker IS NULL"),
-            postgresql_where=text("status = 'running' AND worker IS NULL"),
+            where="status = 'running' AND worker IS NULL",
         ),
-        Index(
+        _partial_unique_index(
             "uq_crawl_runs_running_worker",
             "source",
             "worker",
-            unique=True,
-            sqlite_where=text("status = 'running' AND worker IS NOT NULL"),
-            postgresql_where=text("status = 'running' AND worker IS NOT NULL"),
+            where="status = 'running' AND worker IS NOT NULL",
         ),
     )
 
@@ -112,20 +116,16 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         # the exact-copy key among the stories readers see; a withdrawn row keeps its text
-        Index(
-            "uq_articles_text_hash",
-            "text_hash",
-            unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
-        ),
+        _partial_unique_index("uq_articles_text_hash", "text_hash", where="status = 'active'"),
+        # the writer's lookup per page: the first active article with a canonical URL
+        Index("ix_articles_canonical_url_status", "canonical_url", "status"),
         {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(ForeignKey("sources.name"), index=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
-    canonical_url: Mapped[str] = mapped_column(Text, index=True)
+    canonical_url: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     authors: Mapped[list[str]] = mapped_column(JSONList, default=list)
@@ -195,7 +195,7 @@ class Duplicate(Base):
 
 
 class BoilerplateLine(Base):
-    """A line seen on several pages of one source: the per-source boilerplate model (issue 4)."""
+    """A line seen on several pages of one source: the per-source boilerplate model."""
 
     __tablename__ = "boilerplate_lines"
     __table_args__ = (
@@ -212,7 +212,8 @@ class BoilerplateLine(Base):
 
 
 class BoilerplateSource(Base):
-    """How many pages of a source the boilerplate model has seen (issue 4)."""
+    """How many pages of a source the boilerplate model has seen (its ``min_share`` of pages is
+    a share of these), kept so that the model survives restarts."""
 
     __tablename__ = "boilerplate_sources"
 

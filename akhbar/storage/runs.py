@@ -28,6 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from akhbar.processes import pid_alive
 from akhbar.records import PageOutcome
 from akhbar.storage.models import CrawlRun, Page
 from akhbar.storage.types import utcnow
@@ -182,21 +183,6 @@ class SourceBusy(Exception):
             f"{holder.source}: already running as run {holder.id} ({holder.kind}, {where}, "
             f"started {holder.started_at:%Y-%m-%d %H:%M:%S} UTC); not started"
         )
-
-
-def pid_alive(pid: int) -> bool:
-    """True when a process with ``pid`` exists on this host (zombies count as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) holds nothing
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _death_reason(run: CrawlRun, now: datetime, stale_after: float) -> str | None:

@@ -1,9 +1,13 @@
 """Full-text search over article titles and texts that works for Arabic spelling variants.
 
-Arabic pages write one word several ways (hamza forms of alef, ta marbuta or heh, optional
-diacritics, tatweel...). The index therefore holds the dedup normalisation
-(:func:`akhbar.dedup.normalize.normalize_text`) of title and text, and queries are normalised
-the same way, so "مدرسة" finds "مَدْرَسَه" and "اسعار" finds "أسعار".
+Arabic pages write one word several ways (hamza forms of alef, hamza seats, ta marbuta or
+heh, optional diacritics, tatweel...). The index therefore holds the dedup normalisation
+(:func:`akhbar.dedup.normalize.normalize_text`, whose Arabic rules are those of
+:mod:`akhbar.text.arabic`) of title and text, and queries are normalised the same way, so
+"مدرسة" finds "مَدْرَسَه", "اسعار" finds "أسعار" and "مسئول" finds "مسؤول". The rows keep the
+folded words, not the rules: a change of the folding needs every article re-indexed
+(:func:`reindex_articles` with no ids); tests/text/test_arabic.py pins the folding for that
+reason.
 
 * SQLite: an FTS5 table ``articles_fts(title, body)`` whose rowid is the article id, ranked
   with bm25 (title weighs three times the text).
@@ -30,6 +34,7 @@ from akhbar.dedup.normalize import normalize_text
 from akhbar.errors import AkhbarError
 from akhbar.storage.models import Article
 from akhbar.storage.types import UTCDateTime
+from akhbar.text.arabic import without_article
 
 SNIPPET_WORDS = 24
 
@@ -57,21 +62,12 @@ class SearchHit:
 
 
 # -- keeping the index in sync ---------------------------------------------------------------
-# Definite-article proclitics (after normalisation): "المدرسه" is also indexed as "مدرسه", so
-# a query for the bare word finds the article; longest first.
-_ARTICLE_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
-
-
 def search_document(text_: str) -> str:
     """What the index holds for a title or text: the normalised words, plus each word that
-    carries a definite article once more without it."""
+    carries a definite article once more without it (``المدرسه`` also as ``مدرسه``, so a query
+    for the bare word finds the article)."""
     words = normalize_text(text_).split()
-    extra = []
-    for word in words:
-        for prefix in _ARTICLE_PREFIXES:
-            if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-                extra.append(word[len(prefix) :])
-                break
+    extra = [bare for bare in map(without_article, words) if bare is not None]
     return " ".join(words + extra)
 
 

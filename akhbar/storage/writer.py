@@ -13,15 +13,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import literal, select, text, union_all
+from sqlalchemy import bindparam, literal, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from akhbar.records import Article as ArticleRecord
 from akhbar.records import DuplicateKind, FetchedPage, PageOutcome
-from akhbar.storage.feed import CursorGate
 from akhbar.storage.html import compress_html
 from akhbar.storage.models import ARTICLE_ACTIVE, Article, Duplicate, Page
+from akhbar.storage.reader_cursor import CursorGate
 from akhbar.storage.search import index_documents
 from akhbar.storage.search import search_documents as search_documents_of
 from akhbar.storage.types import utcnow
@@ -95,6 +95,7 @@ class _WriteStatements:
     article: Any
     duplicate: Any
     page: Any
+    lookup: Any  # parameters: url, canonical_url
 
     @classmethod
     def for_dialect(cls, name: str) -> _WriteStatements:
@@ -106,7 +107,23 @@ class _WriteStatements:
             article=insert(Article).on_conflict_do_nothing().returning(Article.id),
             duplicate=insert(Duplicate).on_conflict_do_nothing(),
             page=page.on_conflict_do_update(index_elements=[Page.url], set_=refreshed),
+            lookup=_lookup_statement(),
         )
+
+
+def _lookup_statement() -> Any:
+    """The article stored under a URL (``k`` = 0) and the first active article with a
+    canonical URL (``k`` = 1), in one round trip."""
+    by_url = select(Article.id, Article.minhash, literal(0).label("k")).where(
+        Article.url == bindparam("url")
+    )
+    by_canonical = (
+        select(Article.id, Article.minhash, literal(1).label("k"))
+        .where(Article.canonical_url == bindparam("canonical_url"), _ACTIVE)
+        .order_by(Article.id)
+        .limit(1)
+    )
+    return union_all(select(by_url.subquery()), select(by_canonical.subquery()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +160,7 @@ class IngestWriter:
         self.pending = 0
         self.pending_article_ids: list[int] = []
         # +1 each time the transaction ends (commit or rollback): the ingestors sharing this
-        # writer learn that their uncommitted pages were settled by another one (issue 8)
+        # writer learn that their uncommitted pages were settled by another one
         self.generation = 0
         self.cursor_gate = CursorGate(self._session)
         # the pipeline's unit of work over this writer (akhbar/unit_of_work.py), kept here so
@@ -161,17 +178,8 @@ class IngestWriter:
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
     def lookup(self, url: str, canonical_url: str) -> Lookup:
         """:meth:`article_id_for_url` and :meth:`find_by_canonical_url` in one round trip."""
-        by_url = select(Article.id, Article.minhash, literal(0).label("k")).where(
-            Article.url == url
-        )
-        by_canonical = (
-            select(Article.id, Article.minhash, literal(1).label("k"))
-            .where(Article.canonical_url == canonical_url, _ACTIVE)
-            .order_by(Article.id)
-            .limit(1)
-        )
         rows = self._session.execute(
-            union_all(select(by_url.subquery()), select(by_canonical.subquery()))
+            self._statements.lookup, {"url": url, "canonical_url": canonical_url}
         ).all()
         article_id = next((r[0] for r in rows if r[2] == 0), None)
         match = next((CanonicalMatch(r[0], bytes(r[1])) for r in rows if r[2] == 1), None)
@@ -214,7 +222,7 @@ class IngestWriter:
             created_at=utcnow(),
         )
         # one statement, no savepoint: a URL or text hash already stored inserts nothing
-        # readers' cursor safety and the search index (issue 7): see storage/feed.py, search.py
+        # readers' cursor safety and the search index: see storage/reader_cursor.py, search.py
         with self.cursor_gate.inserting() as publish_in_flight:
             inserted = self._session.execute(self._statements.article, values)
             article_id: int | None = inserted.scalar()
@@ -313,7 +321,7 @@ class IngestWriter:
     def _drop_rows(self) -> None:
         self._pages, self._duplicates, self._search = {}, [], []
 
-    # -- dedup across processes (issue 5, docs/dedup.md) ---------------------------------------
+    # -- dedup across processes (docs/dedup.md) ------------------------------------------------
     def lock_dedup(self) -> None:
         """Serialise "is this a new story?" with every other crawl process until the commit.
 

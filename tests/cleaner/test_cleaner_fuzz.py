@@ -1,4 +1,4 @@
-"""Property tests of the cleaner on hostile input (issue 8): never raise, always a record.
+"""Property tests of the cleaner on hostile input: never raise, always a record.
 
 Arbitrary bytes, arbitrary Unicode and random HTML (nested and broken markup, huge attribute
 values, deep nesting, real and bogus encoding labels) must each give an :class:`Article` with

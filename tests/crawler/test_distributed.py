@@ -1,4 +1,4 @@
-"""Three distributed workers crawl the local news web together (issue 9).
+"""Three distributed workers crawl the local news web together.
 
 Three ``akhbar crawl --distributed --all`` processes, started separately as a user would start
 them on three machines, share each source's request queue and seen-URL filter on the real Redis

@@ -1,5 +1,5 @@
 """The parts of a distributed crawl that need no Redis: queued requests as JSON, the database
-key, and the per-worker run leases (issue 9)."""
+key, and the per-worker run leases."""
 
 from __future__ import annotations
 

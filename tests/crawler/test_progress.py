@@ -24,14 +24,16 @@ PER_PAGE = re.compile(r"akhbar\.pages: (\w+) (article|duplicate|rejected|error) 
 
 
 def crawl(db_url: str, seeds: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """``akhbar crawl --all --json`` in its own process; stderr is a pipe, not a terminal."""
+    """``akhbar crawl --all --json`` in its own process; stderr is a pipe, not a terminal.
+
+    Progress every 0.05 s: the local web is crawled in well under a second."""
     cmd = [sys.executable, "-m", "akhbar", *options, "--db", db_url, "--seeds", str(seeds)]
     return subprocess.run(
         [*cmd, "crawl", "--all", "--json"],
         capture_output=True,
         text=True,
         timeout=180,
-        env=dict(os.environ) | {"AKHBAR_CRAWL__PROGRESS_EVERY": "0.5"},
+        env=dict(os.environ) | {"AKHBAR_CRAWL__PROGRESS_EVERY": "0.05"},
     )
 
 

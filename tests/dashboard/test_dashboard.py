@@ -18,8 +18,8 @@ from dashboard_server import Served
 from akhbar.cli import cli
 from akhbar.dashboard.descriptions import GENERATED, parse_schema_doc, render
 from akhbar.dashboard.metadata import DATABASE, metadata
-from akhbar.storage.feed import FEED_COLUMNS
 from akhbar.storage.models import Base
+from akhbar.storage.reader_cursor import FEED_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_SOURCES = {"najmagency", "sahilgate", "wahanews"}

@@ -1,4 +1,4 @@
-"""Property tests of dedup on arbitrary Unicode (issue 8): never raise, consistent verdicts.
+"""Property tests of dedup on arbitrary Unicode: never raise, consistent verdicts.
 
 Whatever text the cleaner hands over (empty, whitespace only, RTL marks, combining runs, any
 script), normalisation is idempotent and a text added to the index is an exact copy of itself.

@@ -1,4 +1,4 @@
-"""Several crawl processes on one database give the verdicts of one (issue 5).
+"""Several crawl processes on one database give the verdicts of one.
 
 Real processes (``peer_worker.py``) ingest the same stories at the same moment into SQLite and
 PostgreSQL: every story must end as exactly one article and one duplicate. A second test shows

@@ -16,7 +16,7 @@ from conftest import STORIES, Corpus
 
 from akhbar.cli import cli
 from akhbar.storage import Repository
-from akhbar.storage.feed import FEED_COLUMNS
+from akhbar.storage.reader_cursor import FEED_COLUMNS
 
 
 def export(corpus: Corpus, *args: str) -> tuple[bytes, str]:

@@ -12,8 +12,8 @@ from sqlalchemy import inspect, text
 
 from akhbar.read import read_articles
 from akhbar.storage import Repository, make_engine
-from akhbar.storage.feed import FEED_COLUMNS, read_bound
 from akhbar.storage.migrate import downgrade, upgrade
+from akhbar.storage.reader_cursor import FEED_COLUMNS, read_bound
 
 
 def test_view_has_the_documented_columns_and_no_blobs(corpus: Corpus) -> None:

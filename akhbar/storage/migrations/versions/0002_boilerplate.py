@@ -1,4 +1,4 @@
-"""per-source boilerplate lines (issue 4)
+"""per-source boilerplate lines
 
 Revision ID: 0002
 Revises: 0001

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 
+from akhbar.crawler.component import CrawlerComponent
 from akhbar.records import FetchedPage
 
 
-class IngestPipeline:
+class IngestPipeline(CrawlerComponent):
     """Passes :class:`FetchedPage` items to the spider's :class:`SourceRun`."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
-        return cls(crawler)
 
     async def process_item(self, item: Any) -> Any:
         """Hand the page on; with an extraction pool the item is done once the page is stored

@@ -22,6 +22,9 @@ Known truth (:class:`ScaledTruth`), computed from the same generator:
 
 Discovery: a sitemap index per site with child sitemaps of at most 1,000 URLs, a feed (RSS or
 Atom) of the 50 newest stories, and robots.txt.
+
+Benchmark code, not installed with akhbar: the benchmarks import it as ``scaledweb``, and
+``akhbar localweb --scale N`` serves it from a checkout (:mod:`akhbar.localweb.checkout`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from urllib.parse import urlsplit
 from akhbar.localweb import feeds
 from akhbar.localweb.feeds import Entry
 from akhbar.localweb.markup import HTML, Page, arabic_date, attr, esc
+from akhbar.localweb.seedfiles import loopback_politeness
 from akhbar.localweb.server import QuietHTTPServer, send_page, serve_in_background, shut_down
 from akhbar.localweb.synthtext import CITIES, Composer, Material, package_material
 
@@ -775,12 +779,7 @@ class ScaledSite:
                 f"deny = [{deny}]",
                 'schedule = "every 6h"',
                 f"max_pages_per_run = {budget}",
-                "",
-                "[politeness]",
-                "download_delay = 0.0",
-                "concurrency = 8",
-                "obey_robots = true",
-                "",
+                *loopback_politeness(8),
             ]
         )
 

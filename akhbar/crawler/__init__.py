@@ -1,0 +1,1 @@
+"""The crawler stage: scrapy spiders, middlewares and processes (the only scrapy code)."""
