@@ -17,7 +17,8 @@ read past an id whose transaction is still open:
   order (id 11 can be committed while id 10 is still in flight). akhbar's writer therefore
   publishes the first article id of each open transaction as a transaction-level advisory
   lock, taken under a short "gate" lock together with the insert; a reader takes the gate,
-  reads the smallest published id from ``pg_locks`` and reads only ids below it. See
+  reads the smallest published id from ``pg_locks`` (this database's locks only: the view
+  shows the whole server's) and reads only ids below it. See
   docs/reading.md.
 """
 
@@ -185,7 +186,8 @@ def safe_upper_bound(conn: Connection, lock_timeout_ms: int = 10_000) -> int:
             text(
                 "SELECT min(objid::bigint) FROM pg_locks WHERE locktype = 'advisory' "
                 "AND classid::bigint = :ns AND objsubid = 2 AND objid::bigint > :gate "
-                "AND granted"
+                "AND granted AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())"
             ),
             _gate_params(),
         ).scalar()

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from akhbar.read import read_articles
 from akhbar.storage import Repository, make_engine
+from akhbar.storage.database import scratch_postgres_database
 from akhbar.storage.migrate import downgrade, upgrade
 from akhbar.storage.reader_cursor import FEED_COLUMNS, read_bound
 
@@ -96,6 +97,33 @@ def test_postgres_cursor_waits_for_an_earlier_id_still_in_flight(postgres_url: s
     assert [a.id for a in second] == [slow_id, fast_id]
     slow.close()
     fast.close()
+    corpus.engine.dispose()
+
+
+def test_postgres_cursor_ignores_articles_in_flight_in_another_database(
+    postgres_url: str, postgres_server_url: str
+) -> None:
+    """pg_locks shows the whole server's locks: another akhbar database's article in flight
+    (a smaller id, never committed here) must not hold this database's readers back."""
+    corpus = build_corpus(postgres_url)
+    with scratch_postgres_database(postgres_server_url, "akhbar_t") as other_url:
+        other = make_engine(other_url)
+        upgrade(other)
+        other_repo = Repository(other)
+        other_repo.sync_source("alpha", "http://alpha.test/", ["ar"])
+        in_flight = other_repo.writer()
+        other_id = in_flight.add_article(
+            "alpha", None, story_record(0, "http://alpha.test/in-flight"), "x", b"m"
+        )
+        assert other_id is not None and other_id < max(corpus.ids)
+        try:
+            page = read_articles(corpus.engine, after_id=0)
+            assert [a.id for a in page] == corpus.ids
+            assert page.cursor == max(corpus.ids)
+        finally:
+            in_flight.rollback()
+            in_flight.close()
+            other.dispose()
     corpus.engine.dispose()
 
 
