@@ -346,7 +346,7 @@ def _english_date(text: str) -> datetime | None:
 
 def _htmldate(root: HtmlElement, url: str) -> datetime | None:
     try:
-        found = find_date(root, extensive_search=True, original_date=True, url=url)
+        found = find_date(root, extensive_search=False, original_date=True, url=url)
     except Exception:  # htmldate is best effort
         return None
     return parse_datetime(found)
