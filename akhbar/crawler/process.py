@@ -73,6 +73,10 @@ def scrapy_settings(settings: AkhbarSettings) -> dict[str, Any]:
             "akhbar.crawler.middlewares.BackoffRetryMiddleware": 550,
         },
         "CONCURRENT_REQUESTS": 16,
+        # scrapy starts this many asyncio tasks per response to process its outputs; a page
+        # yields one item and a handful of links here, and the default's 100 tasks per response
+        # were the crawl process's largest cost of its own
+        "CONCURRENT_ITEMS": 8,
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": None,
             "akhbar.crawler.middlewares.ArticleStatusMiddleware": 50,
