@@ -6,8 +6,8 @@ lines (postcleaning) → language and length checks.
 
 The page is parsed once: every stage reads the same lxml tree, and trafilatura gets it after
 precleaning (it copies the tree it is given, far cheaper than serialising and parsing again;
-docs/benchmarks.md, "Extraction"). A second
-parse happens only when precleaning left trafilatura nothing to extract.
+docs/benchmarks.md, "Extraction"). A second parse happens only when precleaning left
+trafilatura nothing to extract.
 """
 
 from __future__ import annotations

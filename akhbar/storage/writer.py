@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, literal, select, text, union_all
@@ -89,8 +90,9 @@ _PAGE_REFRESHED = (
 
 @dataclass(frozen=True)
 class _WriteStatements:
-    """The writer's INSERT ... ON CONFLICT statements, built once per dialect: the values come
-    as parameters, so SQLAlchemy compiles each statement once, not once per page."""
+    """The writer's statements (INSERT ... ON CONFLICT, and the per-page lookup), built once per
+    dialect and shared by every writer: the values come as parameters, so SQLAlchemy compiles
+    each statement once, not once per page or per writer."""
 
     article: Any
     duplicate: Any
@@ -98,6 +100,7 @@ class _WriteStatements:
     lookup: Any  # parameters: url, canonical_url
 
     @classmethod
+    @cache
     def for_dialect(cls, name: str) -> _WriteStatements:
         insert = postgresql.insert if name == "postgresql" else sqlite.insert
         page = insert(Page)
@@ -177,7 +180,8 @@ class IngestWriter:
 
     # -- lookups inside the unit of work (see uncommitted rows too) ---------------------------
     def lookup(self, url: str, canonical_url: str) -> Lookup:
-        """:meth:`article_id_for_url` and :meth:`find_by_canonical_url` in one round trip."""
+        """The article stored under ``url`` and the first active one with ``canonical_url``,
+        in one round trip."""
         rows = self._session.execute(
             self._statements.lookup, {"url": url, "canonical_url": canonical_url}
         ).all()
@@ -185,23 +189,11 @@ class IngestWriter:
         match = next((CanonicalMatch(r[0], bytes(r[1])) for r in rows if r[2] == 1), None)
         return Lookup(article_id, match)
 
-    def article_id_for_url(self, url: str) -> int | None:
-        return self._session.scalar(select(Article.id).where(Article.url == url))
-
     def article_id_for_hash(self, text_hash: str) -> int | None:
         """The active article with this text hash (unique among active articles)."""
         return self._session.scalar(
             select(Article.id).where(Article.text_hash == text_hash, _ACTIVE)
         )
-
-    def find_by_canonical_url(self, canonical_url: str) -> CanonicalMatch | None:
-        row = self._session.execute(
-            select(Article.id, Article.minhash)
-            .where(Article.canonical_url == canonical_url, _ACTIVE)
-            .order_by(Article.id)
-            .limit(1)
-        ).first()
-        return CanonicalMatch(row[0], bytes(row[1])) if row else None
 
     # -- writes -------------------------------------------------------------------------------
     def add_article(
