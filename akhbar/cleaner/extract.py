@@ -29,7 +29,7 @@ from akhbar.cleaner.language import declared_language, detect_language
 from akhbar.cleaner.metadata import PageMetadata, read_metadata
 from akhbar.cleaner.pagetype import listing_reason, teaser_count
 from akhbar.cleaner.postcleaning import LinkTexts, join_blocks, postclean
-from akhbar.cleaner.precleaning import paragraph_chars, preclean
+from akhbar.cleaner.precleaning import paragraph_chars, preclean, text_container
 from akhbar.cleaner.render import Block, render_blocks
 from akhbar.records import Article, Rejection, RejectReason
 from akhbar.settings import CleanerSettings
@@ -124,7 +124,9 @@ def _main_text(
     article too (a page builder's classes look like chrome, precision mode drops a container).
     An attempt is accepted when it is not a listing and returns a plausible share of the text
     the page holds in paragraphs; otherwise trafilatura's default mode runs on the cleaned
-    tree, then on the whole page (in recall mode when nothing else found any text), and the
+    tree, then on the whole page (in recall mode when nothing else found any text); when all
+    of these return less than half the paragraph text, recall mode on the cleaned tree and the
+    element holding most of the paragraphs (:func:`text_container`) are tried too. The
     longest non-listing attempt wins. On a page with real paragraph text the first attempt
     runs without trafilatura's external comparison (see ``_FAST_MIN_CHARS``).
     """
@@ -143,11 +145,19 @@ def _main_text(
             return attempt
         attempts.append(attempt)
     whole = load_html(text)  # precleaning changed the first tree in place
+    default = settings.model_copy(update={"favor_precision": False})
     if whole is not None:
-        default = settings.model_copy(update={"favor_precision": False})
         attempts.append(page.judge(_trafilatura_blocks(whole, url, default)))
         if not any(a.chars for a in attempts):  # nothing anywhere: recall mode, last resort
             attempts.append(page.judge(_trafilatura_blocks(whole, url, default, recall=True)))
+    best = max((a.chars for a in attempts if a.reason is None), default=0)
+    if best < _PLAUSIBLE[-1] * expected:
+        # still a sliver of the paragraph text: trafilatura's recall mode on the cleaned page,
+        # and the element holding most paragraphs extracted on its own
+        attempts.append(page.judge(_trafilatura_blocks(cleaned, url, default, recall=True)))
+        container = text_container(cleaned)
+        if container is not None:
+            attempts.append(page.judge(_trafilatura_blocks(container, url, default)))
     articles = [a for a in attempts if a.reason is None and a.chars]
     if articles:
         return max(articles, key=lambda a: a.chars)

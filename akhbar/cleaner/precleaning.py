@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from copy import deepcopy
 from functools import lru_cache
 
 from lxml.etree import strip_elements
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, document_fromstring
 
 from akhbar.text.arabic import word_key
 
-__all__ = ["TEASER_HEADINGS", "is_teaser_heading", "paragraph_chars", "preclean"]
+__all__ = [
+    "TEASER_HEADINGS",
+    "is_teaser_heading",
+    "paragraph_chars",
+    "preclean",
+    "text_container",
+]
 
 TEASER_HEADINGS: tuple[str, ...] = (
     "قد يهمك أيضا",
@@ -338,6 +345,47 @@ def paragraph_chars(root: HtmlElement) -> int:
     and quotes left out: counting them sends roundups to the slower fallbacks for nothing)."""
     lengths = (len(_text(p)) for p in root.iter("p"))
     return sum(n for n in lengths if n >= _TEXT_PARAGRAPH)
+
+
+_CONTAINER_SHARE = 0.6  # of the page's paragraph text, for an element to count as its holder
+_PAGE_CHROME = frozenset({"footer", "nav", "aside"})
+
+
+def text_container(root: HtmlElement) -> HtmlElement | None:
+    """The lowest element holding most of the page's paragraph text, as a document of its own.
+
+    For a page on which trafilatura returns a sliver of the text the page holds in paragraphs:
+    the article then sits under markup trafilatura discards whole (a ``*-footer`` class around
+    the story, an accordion, a wrapper with a modal's classes). Detached from those ancestors,
+    it is extracted like any page. Paragraphs inside ``footer``/``nav``/``aside`` do not count
+    (a long legal notice is not the article). ``None`` when no element below ``body`` holds
+    the share.
+    """
+    held: dict[HtmlElement, int] = {}
+    total = 0
+    for p in root.iter("p"):
+        n = len(_text(p))
+        if n < _TEXT_PARAGRAPH:
+            continue
+        ancestors = list(p.iterancestors())
+        if any(a.tag in _PAGE_CHROME for a in ancestors):
+            continue
+        total += n
+        for a in ancestors:
+            held[a] = held.get(a, 0) + n
+    if not total:
+        return None
+    node = root
+    while True:
+        child = next((c for c in node if held.get(c, 0) >= _CONTAINER_SHARE * total), None)
+        if child is None:
+            break
+        node = child
+    if node.tag in ("html", "body"):
+        return None
+    document = document_fromstring("<html><body></body></html>")
+    document.body.append(deepcopy(node))
+    return document
 
 
 _STORY_CAPTION = 80  # characters: a credit or a label is shorter, a told story is longer

@@ -400,3 +400,24 @@ def test_roundup_with_item_list_is_an_article() -> None:
         html, "https://guide.example/best", settings=CleanerSettings(min_text_chars=0)
     )
     assert "الخيار رقم 8" in article.text
+
+
+def test_story_under_markup_trafilatura_discards_is_found() -> None:
+    """The story sits in a wrapper whose class trafilatura discards whole (``*-footer``):
+    every mode returns the short intro only; the element holding the paragraphs, extracted on
+    its own, gives the story. A longer legal notice in the page's ``<footer>`` is not it."""
+    story = "".join(f"<p>{p} {p}</p>" for p in (*_PARAS, *_GALLERY_STORY))
+    notice = " ".join(_PARAS) * 2
+    cards = "".join(
+        f"<div class='card'><b>الموقع رقم {i}</b> <i>شارع السوق {i}</i></div>" for i in range(20)
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>دليل</title></head><body>
+<div class="page"><h1>دليل المدينة القديمة</h1><p>{_PARAS[0][:60]}</p>{cards}
+<div class="page-footer"><div class="venues"><div class="venue-excerpt">{story}</div></div></div>
+</div><footer><div class="legal"><p>{notice}</p></div></footer></body></html>"""
+    article = _article(
+        html, "https://guide.example/old", settings=CleanerSettings(min_text_chars=0)
+    )
+    for para in (*_PARAS, *_GALLERY_STORY):
+        assert para in article.text
+    assert notice not in article.text
