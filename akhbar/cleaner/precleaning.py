@@ -311,6 +311,7 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
 
 
 _TEXT_PARAGRAPH = 40  # characters: shorter <p> are captions, credits, footers, buttons
+_MARK_SHARE = 0.25  # of the page's text, for the paragraphs' container to be the article
 
 
 def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> None:
@@ -319,8 +320,10 @@ def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> 
     Without a container trafilatura recognises (no ``<article>``, no ``article-body`` class),
     it falls back to collecting loose ``<p>`` and loses the sub-headings between them (a live
     blog's update headings). After chrome removal the lowest element holding every text
-    paragraph is the article, so it is renamed ``<article>``; when that is the whole body
-    nothing is marked and trafilatura decides as before.
+    paragraph is the article, so it is renamed ``<article>``; when that is the whole body, or
+    holds under a quarter of the page's text (the story is not in ``<p>``: a paper's abstract
+    in a ``<blockquote>``, the paragraphs a notice beside it), nothing is marked and
+    trafilatura decides as before.
     """
     if next(root.iter("article"), None) is not None:
         return
@@ -332,8 +335,11 @@ def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> 
         ancestors = set(p.iterancestors())
         while common and common[0] not in ancestors:
             common.pop(0)
-    if common and common[0].tag in ("div", "section"):
-        common[0].tag = "article"
+    if not common or common[0].tag not in ("div", "section"):
+        return
+    if len(_text(common[0])) < _MARK_SHARE * len(_text(root)):
+        return  # the text paragraphs are a notice beside the story, not the story
+    common[0].tag = "article"
 
 
 _NEVER_TEXT = ("script", "style", "svg", "noscript", "template", "iframe", "canvas", "object")

@@ -421,3 +421,20 @@ def test_story_under_markup_trafilatura_discards_is_found() -> None:
     for para in (*_PARAS, *_GALLERY_STORY):
         assert para in article.text
     assert notice not in article.text
+
+
+def test_paragraphs_of_a_side_notice_are_not_marked_as_the_article() -> None:
+    """A paper's page: the story is an abstract in a ``<blockquote>``; the only ``<p>`` are a
+    notice in a side column. Marking that column as the article put the notice first (on a
+    real page trafilatura then returned the notice alone)."""
+    abstract = " ".join((*_PARAS, *_GALLERY_STORY)) * 2
+    notice = "".join(f"<p>{p[:70]}</p>" for p in _PARAS)
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ورقة</title></head><body>
+<div id="content"><div class="leftcolumn"><h1 class="title">ترميم المدن القديمة</h1>
+<div class="authors">أحمد السيد</div>
+<blockquote class="abstract">{abstract}</blockquote></div>
+<div class="extra-services"><div class="labs"><div class="column"><h2>مختبرات</h2>{notice}
+</div></div></div></div></body></html>"""
+    article = _article(html, "https://papers.example/1", settings=CleanerSettings(min_text_chars=0))
+    assert article.text.startswith(_PARAS[0])
+    assert _GALLERY_STORY[-1] in article.text
