@@ -22,12 +22,12 @@ from functools import lru_cache
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
-from trafilatura.utils import load_html
 
 from akhbar.cleaner.decode import decode_html, not_html_reason
 from akhbar.cleaner.language import declared_language, detect_language
 from akhbar.cleaner.metadata import PageMetadata, read_metadata
 from akhbar.cleaner.pagetype import listing_reason, teaser_count
+from akhbar.cleaner.parse import parse_html
 from akhbar.cleaner.postcleaning import LinkTexts, join_blocks, postclean
 from akhbar.cleaner.precleaning import paragraph_chars, preclean, text_container
 from akhbar.cleaner.render import Block, render_blocks
@@ -144,7 +144,7 @@ def _main_text(
         if attempt.reason is None and attempt.chars >= _PLAUSIBLE[step] * expected:
             return attempt
         attempts.append(attempt)
-    whole = load_html(text)  # precleaning changed the first tree in place
+    whole = parse_html(text)  # precleaning changed the first tree in place
     default = settings.model_copy(update={"favor_precision": False})
     if whole is not None:
         attempts.append(page.judge(_trafilatura_blocks(whole, url, default)))
@@ -210,7 +210,7 @@ def _extract(
     if "\x00" in text[:4096]:
         text = text.replace("\x00", "")
 
-    root = load_html(text)
+    root = parse_html(text)
     if root is None:
         return Rejection(RejectReason.PARSE_ERROR, "lxml could not build a tree")
 

@@ -15,8 +15,9 @@ from copy import deepcopy
 from functools import lru_cache
 
 from lxml.etree import strip_elements
-from lxml.html import HtmlElement, document_fromstring
+from lxml.html import HtmlElement
 
+from akhbar.cleaner.parse import new_document
 from akhbar.text.arabic import word_key
 
 __all__ = [
@@ -389,7 +390,7 @@ def text_container(root: HtmlElement) -> HtmlElement | None:
         node = child
     if node.tag in ("html", "body"):
         return None
-    document = document_fromstring("<html><body></body></html>")
+    document = new_document()
     document.body.append(deepcopy(node))
     return document
 
