@@ -128,20 +128,28 @@ def _main_text(
     of these return less than half the paragraph text, recall mode on the cleaned tree and the
     element holding most of the paragraphs (:func:`text_container`) are tried too. The
     longest non-listing attempt wins. On a page with real paragraph text the first attempt
-    runs without trafilatura's external comparison (see ``_FAST_MIN_CHARS``).
+    runs without trafilatura's external comparison (see ``_FAST_MIN_CHARS``), and when it
+    falls short the chain goes straight on to default mode.
     """
     expected = page.paragraph_chars
     cleaned = preclean(root)
-    modes = [settings.favor_precision, False] if settings.favor_precision else [False]
+    # (favor_precision, share of the paragraph text that makes the attempt plausible)
+    steps = [(True, _PLAUSIBLE[0]), (False, _PLAUSIBLE[1])]
+    if not settings.favor_precision:
+        steps = [(False, _PLAUSIBLE[0])]
+    attempts: list[_Attempt] = []
     if expected >= _FAST_MIN_CHARS:
         quick = page.judge(_trafilatura_blocks(cleaned, url, settings, fast=True))
-        if quick.reason is None and quick.chars >= _PLAUSIBLE[0] * expected:
+        if quick.reason is None and quick.chars >= steps[0][1] * expected:
             return quick
-    attempts: list[_Attempt] = []
-    for step, precision in enumerate(modes):
+        attempts.append(quick)
+        # the external comparison alone seldom changes what precision mode found: the
+        # chain goes on in default mode
+        steps = steps[1:] or steps
+    for precision, plausible in steps:
         options = settings.model_copy(update={"favor_precision": precision})
         attempt = page.judge(_trafilatura_blocks(cleaned, url, options))
-        if attempt.reason is None and attempt.chars >= _PLAUSIBLE[step] * expected:
+        if attempt.reason is None and attempt.chars >= plausible * expected:
             return attempt
         attempts.append(attempt)
     whole = parse_html(text)  # precleaning changed the first tree in place
