@@ -294,12 +294,12 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
     # each link's text length once, not once per ancestor
     link_len = {a: len(_text(a)) for a in root.iter("a")}
     doomed: list[HtmlElement] = []
+    inside_doomed: set[HtmlElement] = set()  # nothing in a doomed subtree is left to judge
     for el in root.iter("ul", "ol", "div", "section", "table", "td", "p", "dl"):
-        # in document order a doomed element's subtree follows it: nothing in it to judge
-        if doomed and any(a is doomed[-1] for a in el.iterancestors()):
+        if el in inside_doomed:
             continue
-        lengths = [link_len.get(a, 0) for a in el.iter("a")]
-        if sum(1 for n in lengths if n) < 3:
+        lengths = [n for a in el.iter("a") if (n := link_len.get(a, 0))]
+        if len(lengths) < 3:
             continue
         text = _text(el)
         linked = sum(lengths)
@@ -308,6 +308,7 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
         )
         if text and dense and not guard.holds_article(el):
             doomed.append(el)
+            inside_doomed.update(el.iterdescendants())
     _drop(doomed)
 
 
