@@ -98,9 +98,6 @@ def declared_charset(data: bytes) -> str | None:
 
 # UTF-8's lead bytes (0xC2-0xF4) read through a Latin codepage: every mojibake run holds one
 _UTF8_LEAD = re.compile("[\u00c2-\u00f4]")
-# ... and in UTF-8 every character of U+00C0-U+00FF starts with this byte: a page without it
-# needs no scan of its decoded text
-_UTF8_LATIN_LEAD = b"\xc3"
 
 
 def _plausible(text: str) -> bool:
@@ -121,8 +118,10 @@ def _try(data: bytes, codec: str | None) -> str | None:
         text = data.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
-    if codec == "utf-8" and _UTF8_LATIN_LEAD not in data:
-        return text  # no character of U+00C0-U+00FF at all, so no lead byte read as Latin
+    if codec == "utf-8":
+        # mojibake that is valid UTF-8 was double-encoded by the site: no other codec would
+        # decode it any better, so the (costly) scan is for single-byte codecs only
+        return text
     return text if _plausible(text) else None
 
 

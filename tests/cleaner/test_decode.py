@@ -92,3 +92,17 @@ def test_iso_8859_6_is_correct_arabic(header: str | None) -> None:
 def test_iso_8859_6_without_any_declaration() -> None:
     page = TEMPLATE.format(p=PARAGRAPH).replace("; charset=windows-1256", "")
     assert PARAGRAPH in decode_html(page.encode("iso-8859-6"))
+
+
+def test_double_encoded_utf8_stays_utf8() -> None:
+    """Valid UTF-8 holding a site's own mojibake (a right quote encoded twice) is still read
+    as UTF-8: no other codec reads it better, and a statistical guess turned the whole page
+    into another script's characters."""
+    story = "Doctors’ Day is on March 30. " * 40
+    broken = "Honor your physician on Doctors’ Day.".replace("’", "’".encode().decode("cp1252"))
+    page = (
+        f"<html><head><title>x</title></head><body><p>{broken * 10}</p><p>{story}</p></body></html>"
+    )
+    text = decode_html(page.encode("utf-8") * 3)
+    assert story in text
+    assert broken in text
