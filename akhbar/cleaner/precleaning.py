@@ -424,6 +424,19 @@ def _keep_story_captions(root: HtmlElement) -> None:
         caption.getparent().remove(caption)
 
 
+def _unlink_heading_anchors(root: HtmlElement) -> None:
+    """Sub-headings that link to themselves (``<h3 id="x"><a href="#x">``) are plain headings.
+
+    A heading whose text is all link reads as a navigation link to trafilatura's precision
+    mode, which drops it: a page's permalink anchors cost it every sub-heading. A link to a
+    place on the same page is unwrapped; links to other pages stay.
+    """
+    for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+        for a in list(heading.iter("a")):
+            if (a.get("href") or "").startswith("#") and _text(a):
+                a.drop_tag()
+
+
 def preclean(root: HtmlElement) -> HtmlElement:
     """Remove chrome from ``root`` in place and return it."""
     # never text: dropped first (C-level), so no later pass, ours or trafilatura's, walks them
@@ -434,5 +447,6 @@ def preclean(root: HtmlElement) -> HtmlElement:
     _remove_markup_chrome(root, guard)
     _remove_teaser_blocks(root, guard)
     _remove_link_dense(root, guard)
+    _unlink_heading_anchors(root)
     _mark_article_container(root, guard.plen)
     return root

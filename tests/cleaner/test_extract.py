@@ -459,3 +459,17 @@ def test_story_container_marked_despite_a_text_paragraph_after_it() -> None:
     assert lines[:3] == [_PARAS[0], "مراحل الترميم", _PARAS[1]]
     assert "الخطوة رقم 4: زيارة الموقع التاريخي رقم 4" in lines
     assert "أثر الترميم على السياحة" in lines
+
+
+def test_sub_headings_linking_to_themselves_survive() -> None:
+    """Permalink anchors make each sub-heading all link: precision mode dropped them."""
+    sections = "".join(
+        f'<h3 id="s{i}"><a href="#s{i}">عنوان القسم رقم {i + 1}</a></h3><p>{para}</p>'
+        for i, para in enumerate(_PARAS)
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1>
+<div class="entry-content">{sections}</div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/4", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [line for i, p in enumerate(_PARAS) for line in (f"عنوان القسم رقم {i + 1}", p)]
