@@ -424,6 +424,20 @@ def _keep_story_captions(root: HtmlElement) -> None:
         caption.getparent().remove(caption)
 
 
+_EMPTY_INLINE = ("span", "b", "i", "em", "strong", "q")
+
+
+def _drop_empty_inline(root: HtmlElement) -> None:
+    """Empty inline elements go, the text after them stays.
+
+    trafilatura's precision mode deletes empty elements together with the text that follows
+    them: an icon placeholder (``<li><span></span>Item text</li>``) cost a list its items.
+    """
+    for el in list(root.iter(*_EMPTY_INLINE)):
+        if el.text is None and len(el) == 0 and el.tail and el.tail.strip():
+            el.drop_tag()
+
+
 def _unlink_heading_anchors(root: HtmlElement) -> None:
     """Sub-headings that link to themselves (``<h3 id="x"><a href="#x">``) are plain headings.
 
@@ -448,5 +462,6 @@ def preclean(root: HtmlElement) -> HtmlElement:
     _remove_teaser_blocks(root, guard)
     _remove_link_dense(root, guard)
     _unlink_heading_anchors(root)
+    _drop_empty_inline(root)
     _mark_article_container(root, guard.plen)
     return root

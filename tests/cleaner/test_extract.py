@@ -473,3 +473,17 @@ def test_sub_headings_linking_to_themselves_survive() -> None:
     article = _article(html, "https://mag.example/a/4", settings=CleanerSettings(min_text_chars=0))
     lines = [line for line in article.text.splitlines() if line]
     assert lines == [line for i, p in enumerate(_PARAS) for line in (f"عنوان القسم رقم {i + 1}", p)]
+
+
+def test_list_items_after_an_empty_icon_span_survive() -> None:
+    """``<li><span></span>text</li>``: precision mode deleted the empty span and the text after
+    it, so the list lost every item."""
+    items = [f"الموقع رقم {i}: سور المدينة وأبوابها والسوق المسقوف القديم" for i in range(1, 4)]
+    rows = "".join(f'<li><span class="icon"></span>{item}</li>' for item in items)
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{_PARAS[0]}</p><p>{_PARAS[1]}</p><ul>{rows}</ul><p>{_PARAS[2]}</p></div></article>
+</body></html>"""
+    article = _article(html, "https://mag.example/a/5", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [_PARAS[0], _PARAS[1], *items, _PARAS[2]]
