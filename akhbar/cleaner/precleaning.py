@@ -314,34 +314,40 @@ def _remove_link_dense(root: HtmlElement, guard: _Guard) -> None:
 
 _TEXT_PARAGRAPH = 40  # characters: shorter <p> are captions, credits, footers, buttons
 _MARK_SHARE = 0.25  # of the page's text, for the paragraphs' container to be the article
+_MARK_HELD = 0.5  # of the text paragraphs' characters, for an element to be their container
 
 
 def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> None:
     """Give a page without ``<article>`` one around its text paragraphs.
 
     Without a container trafilatura recognises (no ``<article>``, no ``article-body`` class),
-    it falls back to collecting loose ``<p>`` and loses the sub-headings between them (a live
-    blog's update headings). After chrome removal the lowest element holding every text
-    paragraph is the article, so it is renamed ``<article>``; when that is the whole body, or
-    holds under a quarter of the page's text (the story is not in ``<p>``: a paper's abstract
-    in a ``<blockquote>``, the paragraphs a notice beside it), nothing is marked and
-    trafilatura decides as before.
+    it falls back to collecting loose ``<p>`` and loses the sub-headings and lists between
+    them (a live blog's update headings). After chrome removal the article is the lowest
+    element that holds the first text paragraph and at least half of the text paragraphs'
+    characters, so it is renamed ``<article>``: text paragraphs after it (teaser blurbs, a
+    call to action, notices precleaning left) do not widen it to the whole page. When that is
+    the whole body, or holds under a quarter of the page's text (the story is not in ``<p>``:
+    a paper's abstract in a ``<blockquote>``, the paragraphs a notice beside it), nothing is
+    marked and trafilatura decides as before.
     """
     if next(root.iter("article"), None) is not None:
         return
     paragraphs = [p for p in root.iter("p") if plen.get(p, 0) >= _TEXT_PARAGRAPH]
     if len(paragraphs) < 2:
         return
-    common = [paragraphs[0], *paragraphs[0].iterancestors()]
-    for p in paragraphs[1:]:
-        ancestors = set(p.iterancestors())
-        while common and common[0] not in ancestors:
-            common.pop(0)
-    if not common or common[0].tag not in ("div", "section"):
+    held: dict[HtmlElement, int] = {}
+    for p in paragraphs:
+        for ancestor in p.iterancestors():
+            held[ancestor] = held.get(ancestor, 0) + plen[p]
+    total = sum(plen[p] for p in paragraphs)
+    container = next(
+        (a for a in paragraphs[0].iterancestors() if held[a] >= _MARK_HELD * total), None
+    )
+    if container is None or container.tag not in ("div", "section"):
         return
-    if len(_text(common[0])) < _MARK_SHARE * len(_text(root)):
+    if len(_text(container)) < _MARK_SHARE * len(_text(root)):
         return  # the text paragraphs are a notice beside the story, not the story
-    common[0].tag = "article"
+    container.tag = "article"
 
 
 _NEVER_TEXT = ("script", "style", "svg", "noscript", "template", "iframe", "canvas", "object")
@@ -420,6 +426,33 @@ def _keep_story_captions(root: HtmlElement) -> None:
         caption.getparent().remove(caption)
 
 
+_EMPTY_INLINE = ("span", "b", "i", "em", "strong", "q")
+
+
+def _drop_empty_inline(root: HtmlElement) -> None:
+    """Empty inline elements go, the text after them stays.
+
+    trafilatura's precision mode deletes empty elements together with the text that follows
+    them: an icon placeholder (``<li><span></span>Item text</li>``) cost a list its items.
+    """
+    for el in list(root.iter(*_EMPTY_INLINE)):
+        if el.text is None and len(el) == 0 and el.tail and el.tail.strip():
+            el.drop_tag()
+
+
+def _unlink_heading_anchors(root: HtmlElement) -> None:
+    """Sub-headings that link to themselves (``<h3 id="x"><a href="#x">``) are plain headings.
+
+    A heading whose text is all link reads as a navigation link to trafilatura's precision
+    mode, which drops it: a page's permalink anchors cost it every sub-heading. A link to a
+    place on the same page is unwrapped; links to other pages stay.
+    """
+    for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+        for a in list(heading.iter("a")):
+            if (a.get("href") or "").startswith("#") and _text(a):
+                a.drop_tag()
+
+
 def preclean(root: HtmlElement) -> HtmlElement:
     """Remove chrome from ``root`` in place and return it."""
     # never text: dropped first (C-level), so no later pass, ours or trafilatura's, walks them
@@ -430,5 +463,7 @@ def preclean(root: HtmlElement) -> HtmlElement:
     _remove_markup_chrome(root, guard)
     _remove_teaser_blocks(root, guard)
     _remove_link_dense(root, guard)
+    _unlink_heading_anchors(root)
+    _drop_empty_inline(root)
     _mark_article_container(root, guard.plen)
     return root

@@ -438,3 +438,52 @@ def test_paragraphs_of_a_side_notice_are_not_marked_as_the_article() -> None:
     article = _article(html, "https://papers.example/1", settings=CleanerSettings(min_text_chars=0))
     assert article.text.startswith(_PARAS[0])
     assert _GALLERY_STORY[-1] in article.text
+
+
+def test_story_container_marked_despite_a_text_paragraph_after_it() -> None:
+    """No container trafilatura knows, and a call-to-action box after the story holds a text
+    paragraph too: the story's own element is still the article, so its sub-headings and
+    list survive (the element holding every text paragraph was the body: nothing marked)."""
+    steps = "".join(f"<li>الخطوة رقم {i}: زيارة الموقع التاريخي رقم {i}</li>" for i in range(1, 5))
+    story = (
+        f"<p>{_PARAS[0]}</p><h3>مراحل الترميم</h3><p>{_PARAS[1]}</p><ul>{steps}</ul>"
+        f"<h3>أثر الترميم على السياحة</h3><p>{_PARAS[2]}</p>"
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<div class="wrap"><div class="grid"><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1>
+<div class="rich-text">{story}</div></div></div>
+<div class="cta-box"><div class="cta-col"><p>{_GALLERY_STORY[-1]}</p></div></div>
+</body></html>"""
+    article = _article(html, "https://mag.example/a/3", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines[:3] == [_PARAS[0], "مراحل الترميم", _PARAS[1]]
+    assert "الخطوة رقم 4: زيارة الموقع التاريخي رقم 4" in lines
+    assert "أثر الترميم على السياحة" in lines
+
+
+def test_sub_headings_linking_to_themselves_survive() -> None:
+    """Permalink anchors make each sub-heading all link: precision mode dropped them."""
+    sections = "".join(
+        f'<h3 id="s{i}"><a href="#s{i}">عنوان القسم رقم {i + 1}</a></h3><p>{para}</p>'
+        for i, para in enumerate(_PARAS)
+    )
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1>
+<div class="entry-content">{sections}</div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/4", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [line for i, p in enumerate(_PARAS) for line in (f"عنوان القسم رقم {i + 1}", p)]
+
+
+def test_list_items_after_an_empty_icon_span_survive() -> None:
+    """``<li><span></span>text</li>``: precision mode deleted the empty span and the text after
+    it, so the list lost every item."""
+    items = [f"الموقع رقم {i}: سور المدينة وأبوابها والسوق المسقوف القديم" for i in range(1, 4)]
+    rows = "".join(f'<li><span class="icon"></span>{item}</li>' for item in items)
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{_PARAS[0]}</p><p>{_PARAS[1]}</p><ul>{rows}</ul><p>{_PARAS[2]}</p></div></article>
+</body></html>"""
+    article = _article(html, "https://mag.example/a/5", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [_PARAS[0], _PARAS[1], *items, _PARAS[2]]
