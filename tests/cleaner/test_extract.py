@@ -487,3 +487,16 @@ def test_list_items_after_an_empty_icon_span_survive() -> None:
     article = _article(html, "https://mag.example/a/5", settings=CleanerSettings(min_text_chars=0))
     lines = [line for line in article.text.splitlines() if line]
     assert lines == [_PARAS[0], _PARAS[1], *items, _PARAS[2]]
+
+
+def test_paragraph_text_after_an_image_wrapper_survives() -> None:
+    """``<p><span><img></span>text</p>``: the wrapper is empty once trafilatura drops the
+    image, and precision mode deleted it with the paragraph's text."""
+    story = [f"{p} {p}" for p in _GALLERY_STORY]
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{story[0]}</p><p><span class="lazy-wrap"><img src="/a.jpg" alt="السوق"></span>{_PARAS[1]}</p>
+{"".join(f"<p>{p}</p>" for p in story[1:])}</div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/6", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [story[0], _PARAS[1], *story[1:]]
