@@ -58,6 +58,7 @@ TEASER_HEADINGS: tuple[str, ...] = (
     "Related news",
     "Read more",
     "Read also",
+    "Also read",
     "See also",
     "More stories",
     "More from",

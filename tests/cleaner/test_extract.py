@@ -524,3 +524,15 @@ def test_repeated_short_items_are_kept() -> None:
 </body></html>"""
     article = _article(html, "https://mag.example/a/8", settings=CleanerSettings(min_text_chars=0))
     assert article.text.count("الوجبة رقم 4: خبز وزيتون وشاي") == 2
+
+
+def test_inline_also_read_teaser_is_dropped() -> None:
+    """``Also read: <headline of another article>`` inside the story, as ``اقرأ أيضا:`` is."""
+    other = "عنوان مقال آخر عن ترميم الأسوار القديمة"
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{_PARAS[0]}</p><p>Also read: <a href="/news/2">{other}</a></p><p>{_PARAS[1]}</p>
+<p>{_PARAS[2]}</p></div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/9", settings=CleanerSettings(min_text_chars=0))
+    assert other not in article.text
+    assert [line for line in article.text.splitlines() if line] == list(_PARAS)
