@@ -28,7 +28,7 @@ from akhbar.cleaner.language import declared_language, detect_language
 from akhbar.cleaner.metadata import PageMetadata, read_metadata
 from akhbar.cleaner.pagetype import listing_reason, teaser_count
 from akhbar.cleaner.parse import parse_html
-from akhbar.cleaner.postcleaning import LinkTexts, join_blocks, postclean
+from akhbar.cleaner.postcleaning import LinkTexts, drop_repeated_runs, join_blocks, postclean
 from akhbar.cleaner.precleaning import paragraph_chars, preclean, text_container
 from akhbar.cleaner.render import Block, render_blocks
 from akhbar.records import Article, Rejection, RejectReason
@@ -233,7 +233,7 @@ def _extract(
     if not blocks:
         return Rejection(RejectReason.EMPTY, "no main text found")
 
-    body = join_blocks(postclean(blocks, title=md.title, links=links))
+    body = join_blocks(drop_repeated_runs(postclean(blocks, title=md.title, links=links)))
     if not body:
         return Rejection(RejectReason.EMPTY, "only chrome found")
     language = detect_language(declared, body)

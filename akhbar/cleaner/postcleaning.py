@@ -2,8 +2,9 @@
 
 Drops what survives trafilatura although it is chrome: ``View on …`` embeds, share-button
 text, leftover teaser headings, truncated teaser headlines (ending in ``…``) that are links on
-the page, and a first line repeating the title. Sub-headings and the article's own lists (a
-sources list whose lines start with ``-`` and are not links) are never touched.
+the page, a first line repeating the title, and a second copy of a run of prose paragraphs.
+Sub-headings and the article's own lists (a sources list whose lines start with ``-`` and are
+not links) are never touched.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from akhbar.cleaner.precleaning import is_teaser_heading
 from akhbar.cleaner.render import Block
 from akhbar.text.arabic import word_key
 
-__all__ = ["LinkTexts", "join_blocks", "postclean"]
+__all__ = ["LinkTexts", "drop_repeated_runs", "join_blocks", "postclean"]
 
 _VIEW_ON = re.compile(r"^\s*(?:view|read|see|watch)\s+(?:on|at|it on)\s+\S+\s*$", re.I)
 _SHARE_WORDS = frozenset(
@@ -150,6 +151,38 @@ def postclean(blocks: Iterable[Block], *, title: str, links: LinkTexts) -> list[
     while cleaned and cleaned[-1].kind == "head" and is_teaser_heading(cleaned[-1].lines[0]):
         cleaned.pop()
     return cleaned
+
+
+_PROSE = 150  # characters: a block this long is a told paragraph, not an item or a label
+_REPEATED_PROSE = 4  # prose blocks in a repeated run, for it to be a second copy of the text
+
+
+def drop_repeated_runs(blocks: list[Block]) -> list[Block]:
+    """The blocks without a second copy of a run of them.
+
+    Some layouts hold the article twice (a mobile and a desktop copy, tab panels showing the
+    same text), and trafilatura returns every copy. A run of consecutive blocks repeating an
+    earlier run is dropped when it holds several prose paragraphs: repeated items, labels and
+    short lines (a meal plan's portions, a spec sheet) are left as they are.
+    """
+    keys = ["\n".join(b.lines) for b in blocks]
+    seen: dict[str, list[int]] = {}
+    kept: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        run = 0
+        for j in seen.get(keys[i], ()):
+            n = 0
+            while i + n < len(blocks) and j + n < i and keys[j + n] == keys[i + n]:
+                n += 1
+            run = max(run, n)
+        if sum(1 for key in keys[i : i + run] if len(key) >= _PROSE) >= _REPEATED_PROSE:
+            i += run
+            continue
+        seen.setdefault(keys[i], []).append(i)
+        kept.append(blocks[i])
+        i += 1
+    return kept
 
 
 def join_blocks(blocks: Iterable[Block]) -> str:

@@ -59,6 +59,7 @@ TEASER_HEADINGS: tuple[str, ...] = (
     "Related news",
     "Read more",
     "Read also",
+    "Also read",
     "See also",
     "More stories",
     "More from",
@@ -430,13 +431,15 @@ _EMPTY_INLINE = ("span", "b", "i", "em", "strong", "q")
 
 
 def _drop_empty_inline(root: HtmlElement) -> None:
-    """Empty inline elements go, the text after them stays.
+    """Inline elements without text are unwrapped, the text after them stays.
 
     trafilatura's precision mode deletes empty elements together with the text that follows
-    them: an icon placeholder (``<li><span></span>Item text</li>``) cost a list its items.
+    them: an icon placeholder (``<li><span></span>Item text</li>``) cost a list its items, a
+    picture's wrapper (``<p><span><img></span>Text</p>``, empty once images are dropped) a
+    paragraph its text.
     """
     for el in list(root.iter(*_EMPTY_INLINE)):
-        if el.text is None and len(el) == 0 and el.tail and el.tail.strip():
+        if el.tail and el.tail.strip() and not (el.text_content() or "").strip():
             el.drop_tag()
 
 

@@ -487,3 +487,52 @@ def test_list_items_after_an_empty_icon_span_survive() -> None:
     article = _article(html, "https://mag.example/a/5", settings=CleanerSettings(min_text_chars=0))
     lines = [line for line in article.text.splitlines() if line]
     assert lines == [_PARAS[0], _PARAS[1], *items, _PARAS[2]]
+
+
+def test_paragraph_text_after_an_image_wrapper_survives() -> None:
+    """``<p><span><img></span>text</p>``: the wrapper is empty once trafilatura drops the
+    image, and precision mode deleted it with the paragraph's text."""
+    story = [f"{p} {p}" for p in _GALLERY_STORY]
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{story[0]}</p><p><span class="lazy-wrap"><img src="/a.jpg" alt="السوق"></span>{_PARAS[1]}</p>
+{"".join(f"<p>{p}</p>" for p in story[1:])}</div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/6", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == [story[0], _PARAS[1], *story[1:]]
+
+
+def test_second_copy_of_the_story_is_dropped() -> None:
+    """A layout holding the story twice (a copy per screen size): trafilatura returned both."""
+    story = [f"{p} {p}" for p in _GALLERY_STORY]
+    copy = "".join(f"<p>{p}</p>" for p in story)
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1>
+<div class="story-wide">{copy}</div><div class="story-narrow">{copy}</div></article>
+</body></html>"""
+    article = _article(html, "https://mag.example/a/7", settings=CleanerSettings(min_text_chars=0))
+    lines = [line for line in article.text.splitlines() if line]
+    assert lines == story
+
+
+def test_repeated_short_items_are_kept() -> None:
+    """A plan repeating the same items under two headings is content, not a second copy."""
+    items = "".join(f"<p>الوجبة رقم {i}: خبز وزيتون وشاي</p>" for i in range(1, 5))
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>خطة</title></head><body>
+<article><h1>خطة الوجبات للأسبوع</h1><p>{_PARAS[0]}</p>
+<h2>اليوم الأول</h2>{items}<h2>اليوم الثاني</h2>{items}<p>{_PARAS[2]}</p></article>
+</body></html>"""
+    article = _article(html, "https://mag.example/a/8", settings=CleanerSettings(min_text_chars=0))
+    assert article.text.count("الوجبة رقم 4: خبز وزيتون وشاي") == 2
+
+
+def test_inline_also_read_teaser_is_dropped() -> None:
+    """``Also read: <headline of another article>`` inside the story, as ``اقرأ أيضا:`` is."""
+    other = "عنوان مقال آخر عن ترميم الأسوار القديمة"
+    html = f"""<html lang="ar"><head><meta charset="utf-8"><title>ترميم</title></head><body>
+<article><h1>بدء ترميم المدينة القديمة الشهر المقبل</h1><div class="entry-content">
+<p>{_PARAS[0]}</p><p>Also read: <a href="/news/2">{other}</a></p><p>{_PARAS[1]}</p>
+<p>{_PARAS[2]}</p></div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/9", settings=CleanerSettings(min_text_chars=0))
+    assert other not in article.text
+    assert [line for line in article.text.splitlines() if line] == list(_PARAS)
