@@ -22,12 +22,11 @@ import trafilatura
 
 pytestmark = pytest.mark.slow  # scores both page sets: minutes
 
-# macro F1 above bare trafilatura's, per set. The goal is +0.02 on both; measured +0.028 on
-# real-pages and +0.012 on wcxb-articles (see docs/benchmarks.md): the WCXB gate holds what
-# was reached, below the goal.
-F1_MARGIN = {"real-pages": 0.02, "wcxb-articles": 0.01}
-# leak2 lines at most this share of bare trafilatura's (goal 0.60; WCXB measured 0.65)
-LEAK2_RATIO = {"real-pages": 0.6, "wcxb-articles": 0.66}
+# macro F1 above bare trafilatura's, per set (the goal: +0.02 on both)
+F1_MARGIN = {"real-pages": 0.02, "wcxb-articles": 0.02}
+# leak2 lines at most this share of bare trafilatura's (goal 0.60; WCXB measured 0.607, the
+# rest mostly code blocks and tables that WCXB's gold keeps on some pages and not on others)
+LEAK2_RATIO = {"real-pages": 0.6, "wcxb-articles": 0.61}
 PAGE_DROP = 0.15  # no page further below trafilatura's F1, unless it is a listed exception
 MAX_EXCEPTIONS = 0.01  # share of a set
 
