@@ -29,7 +29,7 @@ from akhbar.cleaner.metadata import PageMetadata, read_metadata
 from akhbar.cleaner.pagetype import listing_reason, teaser_count
 from akhbar.cleaner.parse import parse_html
 from akhbar.cleaner.postcleaning import LinkTexts, drop_repeated_runs, join_blocks, postclean
-from akhbar.cleaner.precleaning import paragraph_chars, preclean, text_container
+from akhbar.cleaner.precleaning import preclean, text_container
 from akhbar.cleaner.render import Block, render_blocks
 from akhbar.records import Article, Rejection, RejectReason
 from akhbar.settings import CleanerSettings
@@ -131,8 +131,8 @@ def _main_text(
     runs without trafilatura's external comparison (see ``_FAST_MIN_CHARS``), and when it
     falls short the chain goes straight on to default mode.
     """
-    expected = page.paragraph_chars
-    cleaned = preclean(root)
+    precleaned = preclean(root)
+    cleaned, expected = precleaned.root, precleaned.paragraph_chars
     # (favor_precision, share of the paragraph text that makes the attempt plausible)
     steps = [(True, _PLAUSIBLE[0]), (False, _PLAUSIBLE[1])]
     if not settings.favor_precision:
@@ -179,7 +179,6 @@ class _Page:
     md: PageMetadata
     teasers: int
     links: LinkTexts
-    paragraph_chars: int
 
     def judge(self, blocks: list[Block]) -> _Attempt:
         chars = sum(len(line) for b in blocks for line in b.lines)
@@ -224,7 +223,7 @@ def _extract(
 
     md = read_metadata(root, url)
     links = LinkTexts(root)
-    page = _Page(md, teaser_count(root), links, paragraph_chars(root))
+    page = _Page(md, teaser_count(root), links)
     declared = declared_language(root)
     chosen = _main_text(text, root, url, settings, page)
     if chosen.reason is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from copy import deepcopy
+from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml.etree import strip_elements
@@ -22,8 +23,8 @@ from akhbar.text.arabic import word_key
 
 __all__ = [
     "TEASER_HEADINGS",
+    "Precleaned",
     "is_teaser_heading",
-    "paragraph_chars",
     "preclean",
     "text_container",
 ]
@@ -120,6 +121,7 @@ class _Guard:
         # the same element is the same key later)
         self.plen = {p: len(_text(p)) for p in root.iter("p")}
         self.total = sum(self.plen.values()) or 1
+        self.paragraph_chars = sum(n for n in self.plen.values() if n >= _TEXT_PARAGRAPH)
         headline = next((h for h in root.iter("h1") if len(_text(h)) >= 10), None)
         self.headline_line: set[HtmlElement] = (
             {headline, *headline.iterancestors()} if headline is not None else set()
@@ -354,14 +356,6 @@ def _mark_article_container(root: HtmlElement, plen: dict[HtmlElement, int]) -> 
 _NEVER_TEXT = ("script", "style", "svg", "noscript", "template", "iframe", "canvas", "object")
 
 
-def paragraph_chars(root: HtmlElement) -> int:
-    """Characters in the page's text paragraphs (``<p>`` of 40 characters or more), chrome
-    included: what a plausible extraction of an article page is measured against (list items
-    and quotes left out: counting them sends roundups to the slower fallbacks for nothing)."""
-    lengths = (len(_text(p)) for p in root.iter("p"))
-    return sum(n for n in lengths if n >= _TEXT_PARAGRAPH)
-
-
 _CONTAINER_SHARE = 0.6  # of the page's paragraph text, for an element to count as its holder
 _PAGE_CHROME = frozenset({"footer", "nav", "aside"})
 
@@ -456,8 +450,20 @@ def _unlink_heading_anchors(root: HtmlElement) -> None:
                 a.drop_tag()
 
 
-def preclean(root: HtmlElement) -> HtmlElement:
-    """Remove chrome from ``root`` in place and return it."""
+@dataclass(slots=True)
+class Precleaned:
+    """The page without its chrome, and how much text its paragraphs held before."""
+
+    root: HtmlElement
+    # characters in the page's text paragraphs (``<p>`` of 40 characters or more), chrome
+    # included: what a plausible extraction of an article page is measured against (list
+    # items and quotes left out: counting them sends roundups to the slower fallbacks for
+    # nothing)
+    paragraph_chars: int
+
+
+def preclean(root: HtmlElement) -> Precleaned:
+    """Remove chrome from ``root`` in place."""
     # never text: dropped first (C-level), so no later pass, ours or trafilatura's, walks them
     strip_elements(root, *_NEVER_TEXT, with_tail=False)
     _keep_story_captions(root)
@@ -469,4 +475,4 @@ def preclean(root: HtmlElement) -> HtmlElement:
     _unlink_heading_anchors(root)
     _drop_empty_inline(root)
     _mark_article_container(root, guard.plen)
-    return root
+    return Precleaned(root, guard.paragraph_chars)
