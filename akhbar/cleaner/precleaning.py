@@ -108,9 +108,9 @@ def _link_text_len(el: HtmlElement) -> int:
 
 
 def _attrs(el: HtmlElement) -> str:
-    return " ".join(
-        v for v in (el.get("class"), el.get("id"), el.get("aria-label"), el.get("itemtype")) if v
-    )
+    get = el.get
+    values = (get("class"), get("id"), get("aria-label"), get("itemtype"))
+    return " ".join(filter(None, values))
 
 
 class _Guard:
@@ -154,8 +154,8 @@ def _drop(elements: Iterable[HtmlElement]) -> None:
 def _is_chrome_by_markup(el: HtmlElement) -> bool:
     if el.tag in _CHROME_TAGS:
         return True
-    role = (el.get("role") or "").lower()
-    if role in _CHROME_ROLES:
+    role = el.get("role")
+    if role and role.lower() in _CHROME_ROLES:
         return True
     if el.tag == "header":  # the page header, not an article's own <header> with its headline
         return not any(a.tag in ("article", "main") for a in el.iterancestors()) and not any(
@@ -175,16 +175,17 @@ def _chrome_attrs(attrs: str) -> bool:
 
 def _remove_markup_chrome(root: HtmlElement, guard: _Guard) -> None:
     doomed: list[HtmlElement] = []
-    stack = [c for c in reversed(root) if isinstance(c.tag, str)]
+    stack = list(reversed(root))
     while stack:  # document order, without descending into doomed subtrees
         el = stack.pop()
-        if el.tag in ("pre", "code"):  # a highlighter's "comment" spans are code, not chrome
-            continue
-        chrome = el.tag not in ("head", "body") and _is_chrome_by_markup(el)
+        tag = el.tag
+        if not isinstance(tag, str) or tag in ("pre", "code"):
+            continue  # a highlighter's "comment" spans are code, not chrome
+        chrome = tag not in ("head", "body") and _is_chrome_by_markup(el)
         if chrome and not guard.holds_article(el):
             doomed.append(el)
             continue
-        stack.extend(c for c in reversed(el) if isinstance(c.tag, str))
+        stack.extend(reversed(el))
     _drop(doomed)
 
 
