@@ -416,10 +416,11 @@ def test_failover_between_two_schedulers_without_overlapping_runs(
     on the server (it steps down), the active is frozen (SIGSTOP: alive to the kernel, dead to
     us; PostgreSQL ends its idle session), the active is killed (-9). The standby takes over
     each time, and every source keeps one run at a time throughout."""
-    # every 5 s, and sahilgate slow enough that a run of the old active still holds its lease
-    # when the new active wants to run sahilgate too
+    # every 5 s, and sahilgate slow enough (its first run ~20 s, twice the time a new active
+    # takes to fire its first trigger, also on a loaded machine) that a run of the old active
+    # still holds its lease when the new active wants to run sahilgate too
     seeds = write_seeds(
-        local_web, tmp_path / "seeds", wahanews=("every 5s", 0.0), sahilgate=("every 5s", 1.0)
+        local_web, tmp_path / "seeds", wahanews=("every 5s", 0.0), sahilgate=("every 5s", 3.0)
     )
     engine = make_engine(postgres_url)
     cmd = akhbar(postgres_url, seeds, "schedule", "--metrics-port", "0")
