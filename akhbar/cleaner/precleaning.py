@@ -92,7 +92,9 @@ _HINT = re.compile(
     r"related|related-?(?:posts|news|articles)|also-?read|read-?also|read-?more|more-?news|"
     r"most-?read|mostread|most-?viewed|most-?popular|popular|trending|latest|latest-?news|"
     r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|ad|ads|adv|advert|advertisement|"
-    r"promo|sponsored|pagination|pager|follow-?us|pull-?quote"
+    r"promo|sponsored|pagination|pager|follow-?us|pull-?quote|"
+    # calls to action, sign-up boxes, pop-ups, advertising disclosures
+    r"cta|signup|sign-?up|popup|pop-?up|disclosure"
     r")(?:$|[-_\s])",
     re.I,
 )

@@ -536,3 +536,32 @@ def test_inline_also_read_teaser_is_dropped() -> None:
     article = _article(html, "https://mag.example/a/9", settings=CleanerSettings(min_text_chars=0))
     assert other not in article.text
     assert [line for line in article.text.splitlines() if line] == list(_PARAS)
+
+
+_STORY_EN = (
+    "The city council approved the restoration of the old covered market on Tuesday, after "
+    "two years of studies on the state of its roof, its walls and its drainage.",
+    "Work starts next month and should last eighteen months; the traders will move to a "
+    "temporary hall on the square while the builders replace the timber frame.",
+    "The mayor said the market would reopen with the same stalls and the same rents, and that "
+    "the families who have kept them for generations would have the first choice.",
+)
+
+
+def test_calls_to_action_sign_ups_pop_ups_and_disclosures_are_dropped() -> None:
+    """Marketing boxes inside the article body, recognised by their class names."""
+    chrome = {
+        "cta-box": "Ready to simplify your shopping? Start your free trial of our app today.",
+        "newsletter-signup-inline": "Get the best local stories delivered to your inbox every "
+        "single morning.",
+        "exit-popup": "Wait, before you go: take twenty percent off your first order with us.",
+        "advertising-disclosure": "We may earn a commission when you buy through the links "
+        "on this page.",
+    }
+    boxes = [f'<div class="{cls}"><p>{text}</p></div>' for cls, text in chrome.items()]
+    html = f"""<html lang="en"><head><meta charset="utf-8"><title>Market</title></head><body>
+<article><h1>The old covered market will be restored</h1><div class="entry-content">
+{boxes[3]}<p>{_STORY_EN[0]}</p>{boxes[0]}<p>{_STORY_EN[1]}</p>{boxes[2]}
+<p>{_STORY_EN[2]}</p>{boxes[1]}</div></article></body></html>"""
+    article = _article(html, "https://mag.example/a/10", settings=CleanerSettings(min_text_chars=0))
+    assert [line for line in article.text.splitlines() if line] == list(_STORY_EN)
