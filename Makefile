@@ -28,8 +28,15 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy akhbar
 
+# Two pytest-xdist workers, each test file on one worker (its module fixtures and servers stay
+# together): most tests wait on crawls, servers and subprocesses, so the suite takes about half
+# the time of one worker on two cores (docs/benchmarks.md, "Test suite"). PYTEST_WORKERS=0 runs
+# it in this process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 pytest: $(VENV)/.installed-dev browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The dashboard's browser tests drive Debian's chromium. As root with apt (CI, the dev
 # machines) it is installed when missing; otherwise those tests are skipped with the reason.
@@ -56,7 +63,7 @@ test: lint typecheck pytest
 # server, browser or wheel build; the storage tests on SQLite and PostgreSQL). `make test`
 # runs the whole suite, as CI does.
 test-fast: lint typecheck
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not slow"
 
 clean:
 	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache

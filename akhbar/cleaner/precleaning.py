@@ -2,8 +2,9 @@
 
 Only markup-level evidence is used, so the rules carry over from one site to the next:
 semantic chrome elements (``nav``, ``aside``, ``footer``), class/id/aria hints (breadcrumb,
-share, related, most-read ...), blocks introduced by a known teaser heading (``قد يهمك أيضا``,
-``أخبار ذات صلة`` ...) together with the teasers that follow it, and link-dense blocks.
+share, related, most-read, call to action, sign-up ...), blocks introduced by a known teaser
+heading (``قد يهمك أيضا``, ``أخبار ذات صلة`` ...) together with the teasers that follow it,
+and link-dense blocks.
 An element holding most of the page's paragraph text is never removed, whatever its classes.
 """
 
