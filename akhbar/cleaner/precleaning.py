@@ -95,7 +95,7 @@ _HINT = re.compile(
     r"recommend(?:ed|ations)?|outbrain|taboola|sidebar|ad|ads|adv|advert|advertisement|"
     r"promo|sponsored|pagination|pager|follow-?us|pull-?quote|"
     # calls to action, sign-up boxes, pop-ups, advertising disclosures
-    r"cta|signup|sign-?up|popup|pop-?up|disclosure"
+    r"cta|sign-?up|pop-?up|disclosure"
     r")(?:$|[-_\s])",
     re.I,
 )
