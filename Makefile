@@ -28,12 +28,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy akhbar
 
-# Two pytest-xdist workers, each test file on one worker (its module fixtures and servers stay
-# together): most tests wait on crawls, servers and subprocesses, so the suite takes about half
-# the time of one worker on two cores (docs/benchmarks.md, "Test suite"). PYTEST_WORKERS=0 runs
-# it in this process.
+# Two pytest-xdist workers, each test file on one worker (its module fixtures are made once):
+# most tests wait on crawls, servers and subprocesses, so the suite takes about half the time of
+# one worker on two cores (docs/benchmarks.md, "Test suite"). PYTEST_WORKERS=0 runs it in this
+# process (xdist's own -n 0).
 PYTEST_WORKERS ?= 2
-PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
 
 pytest: $(VENV)/.installed-dev browser
 	$(BIN)/pytest $(PYTEST_PARALLEL)

@@ -549,19 +549,21 @@ _STORY_EN = (
 
 
 def test_calls_to_action_sign_ups_pop_ups_and_disclosures_are_dropped() -> None:
-    """Marketing boxes inside the article body, recognised by their class names."""
-    chrome = {
-        "cta-box": "Ready to simplify your shopping? Start your free trial of our app today.",
-        "newsletter-signup-inline": "Get the best local stories delivered to your inbox every "
-        "single morning.",
-        "exit-popup": "Wait, before you go: take twenty percent off your first order with us.",
-        "advertising-disclosure": "We may earn a commission when you buy through the links "
-        "on this page.",
-    }
-    boxes = [f'<div class="{cls}"><p>{text}</p></div>' for cls, text in chrome.items()]
+    """Marketing boxes inside the article body, recognised by their class names alone (each
+    box's class holds one of the hint words and no other)."""
+
+    def box(cls: str, text: str) -> str:
+        return f'<div class="{cls}"><p>{text}</p></div>'
+
+    cta = box("cta-box", "Ready to simplify your shopping? Start your free trial today.")
+    sign_up = box("signup-inline", "Get the best local stories delivered every single morning.")
+    pop_up = box("exit-popup", "Wait, before you go: take twenty percent off your first order.")
+    disclosure = box(
+        "advertising-disclosure", "We may earn a commission when you buy through these links."
+    )
     html = f"""<html lang="en"><head><meta charset="utf-8"><title>Market</title></head><body>
 <article><h1>The old covered market will be restored</h1><div class="entry-content">
-{boxes[3]}<p>{_STORY_EN[0]}</p>{boxes[0]}<p>{_STORY_EN[1]}</p>{boxes[2]}
-<p>{_STORY_EN[2]}</p>{boxes[1]}</div></article></body></html>"""
+{disclosure}<p>{_STORY_EN[0]}</p>{cta}<p>{_STORY_EN[1]}</p>{pop_up}
+<p>{_STORY_EN[2]}</p>{sign_up}</div></article></body></html>"""
     article = _article(html, "https://mag.example/a/10", settings=CleanerSettings(min_text_chars=0))
     assert [line for line in article.text.splitlines() if line] == list(_STORY_EN)
